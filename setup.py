@@ -1,0 +1,32 @@
+"""Install theano_rnn: ``pip install .`` (add ``[test]`` for the test suite,
+``[plot]`` for training-curve PNGs, ``[torch]`` for the PyTorch comparison in
+``scripts/benchmark.py``)."""
+from setuptools import find_packages, setup
+
+setup(
+    name="theano_rnn",
+    version="0.1.0",
+    description="Recurrent neural networks (SimpleRNN, LSTM, GRU) written "
+                "the Theano way, with a Keras-1/2-style API.",
+    long_description=open("README.md").read() if __import__("os").path.exists(
+        "README.md") else "",
+    long_description_content_type="text/markdown",
+    packages=find_packages(include=["theano_rnn", "theano_rnn.*"]),
+    python_requires=">=3.8,<3.12",
+    install_requires=[
+        "theano-pymc==1.1.2",
+        # Theano 1.1.2 uses np.bool (gone in 1.24) and its C code breaks
+        # on NumPy 2.
+        "numpy>=1.19,<1.24",
+        "scipy>=1.5,<1.12",
+    ],
+    extras_require={
+        "test": ["pytest>=7", "hypothesis>=6"],
+        "plot": ["matplotlib>=3.3,<3.9"],
+        "torch": ["torch"],
+    },
+    classifiers=[
+        "Programming Language :: Python :: 3",
+        "Topic :: Scientific/Engineering :: Artificial Intelligence",
+    ],
+)

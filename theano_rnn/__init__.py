@@ -1,0 +1,7 @@
+"""theano_rnn: recurrent neural networks written the Theano way.
+
+Importing the package configures Theano first (see :mod:`theano_rnn.runtime`).
+"""
+from . import runtime  # noqa: F401  (must run before Theano is imported)
+
+__version__ = "0.1.0"

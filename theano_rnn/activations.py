@@ -1,0 +1,70 @@
+"""Element-wise activation functions, looked up by their Keras names.
+
+Each entry maps a symbolic tensor to a symbolic tensor.  ``hard_sigmoid`` is
+Theano's piecewise-linear approximation ``clip(0.2 x + 0.5, 0, 1)``, the
+default recurrent activation of Keras 2.0-2.2, and cheaper than ``sigmoid``.
+"""
+import theano.tensor as T
+
+
+def linear(x):
+    """Identity: ``f(x) = x``."""
+    return x
+
+
+def tanh(x):
+    """Hyperbolic tangent."""
+    return T.tanh(x)
+
+
+def sigmoid(x):
+    """Logistic function ``1 / (1 + exp(-x))``."""
+    return T.nnet.sigmoid(x)
+
+
+def hard_sigmoid(x):
+    """Piecewise-linear sigmoid ``clip(0.2 x + 0.5, 0, 1)``."""
+    return T.nnet.hard_sigmoid(x)
+
+
+def relu(x):
+    """Rectified linear unit ``max(x, 0)``."""
+    return T.nnet.relu(x)
+
+
+def softmax(x):
+    """Softmax over the last axis, for 2-D or 3-D tensors."""
+    if x.ndim == 2:
+        return T.nnet.softmax(x)
+    flat = x.reshape((-1, x.shape[-1]))
+    return T.nnet.softmax(flat).reshape(x.shape)
+
+
+_ACTIVATIONS = {f.__name__: f for f in
+                (linear, tanh, sigmoid, hard_sigmoid, relu, softmax)}
+
+
+def get(identifier, argument="activation"):
+    """Return the activation called ``identifier`` (``None`` means linear).
+
+    A callable is returned unchanged.  ``argument`` names the constructor
+    argument in the error message for an unknown name.
+    """
+    if identifier is None:
+        return linear
+    if callable(identifier):
+        return identifier
+    if isinstance(identifier, str) and identifier in _ACTIVATIONS:
+        return _ACTIVATIONS[identifier]
+    raise ValueError("%s: unknown activation %r; expected one of %s or a "
+                     "callable" % (argument, identifier,
+                                   ", ".join(sorted(_ACTIVATIONS))))
+
+
+def serialize(activation):
+    """The name under which ``activation`` can be looked up again."""
+    name = getattr(activation, "__name__", None)
+    if _ACTIVATIONS.get(name) is not activation:
+        raise ValueError("cannot serialize the custom activation %r; only "
+                         "named activations can be saved" % (activation,))
+    return name

@@ -1,0 +1,192 @@
+"""Recurrent layers: a cell from :mod:`theano_rnn.cells`, unrolled over time
+by the scan driver :func:`theano_rnn.recurrence.rnn`.
+
+The data path of one layer, shapes in comments::
+
+    x                       (batch, time, input_dim)
+    x * input dropout mask  the same mask at every step
+    xw = x W + b            (batch, time, k * units)   all steps, one product
+    scan over time:  state_t = cell.step(xw_t, state_{t-1}, U, rec. mask)
+    output                  (batch, units) last h, or (batch, time, units)
+"""
+import theano
+import theano.tensor as T
+
+from .. import random
+from ..cells import GRUCell, LSTMCell, SimpleRNNCell
+from ..recurrence import rnn
+from .base import Layer, check_rate
+
+
+class RNN(Layer):
+    """A recurrent layer around ``cell``.
+
+    Parameters
+    ----------
+    cell : RecurrentCell
+    return_sequences : bool
+        Output the hidden state at every step (batch, time, units) instead of
+        the last one (batch, units).
+    return_state : bool
+        Also return the final states: ``[output, h]`` or ``[output, h, c]``.
+    go_backwards : bool
+        Process the sequence from its end; with ``return_sequences`` the
+        outputs come in that reversed order, as in Keras.
+    dropout, recurrent_dropout : float in [0, 1)
+        Fraction of the inputs / of the recurrent state to drop in the
+        training graph.  Variational dropout (Gal & Ghahramani, 2016): one
+        mask per sequence, the same at every time step, sampled *outside* the
+        scan and given to it as a constant, so it cannot get lost inside the
+        scan the way Keras 2.1-2.3 lost it on Theano.
+    unroll : bool
+        Unroll the loop in Python instead of scanning (fixed ``steps`` only).
+    truncate_gradient : int
+        Back-propagation through time over at most this many steps (-1: all).
+    seed : int, optional
+        Seed of the dropout stream (default: drawn from ``np.random``).
+    """
+
+    def __init__(self, cell, return_sequences=False, return_state=False,
+                 go_backwards=False, dropout=0.0, recurrent_dropout=0.0,
+                 unroll=False, truncate_gradient=-1, seed=None, **kwargs):
+        super(RNN, self).__init__(**kwargs)
+        self.cell = cell
+        self.return_sequences = bool(return_sequences)
+        self.return_state = bool(return_state)
+        self.go_backwards = bool(go_backwards)
+        self.dropout = check_rate(dropout, "dropout")
+        self.recurrent_dropout = check_rate(recurrent_dropout,
+                                            "recurrent_dropout")
+        self.unroll = bool(unroll)
+        if not isinstance(truncate_gradient, int) or truncate_gradient == 0 \
+                or truncate_gradient < -1:
+            raise ValueError("truncate_gradient must be -1 (no truncation) "
+                             "or a positive int, got %r" % (truncate_gradient,))
+        self.truncate_gradient = truncate_gradient
+        self.seed = seed
+        self.stream = (random.make_stream(seed)
+                       if self.dropout or self.recurrent_dropout else None)
+
+    @property
+    def units(self):
+        return self.cell.units
+
+    def build(self, input_shape):
+        if len(input_shape) != 3:
+            raise ValueError(
+                "layer %r expects inputs of shape (batch, steps, features), "
+                "got a shape of rank %d: %s" % (self.name, len(input_shape),
+                                                tuple(input_shape)))
+        if self.unroll and input_shape[1] is None:
+            raise ValueError("layer %r: unroll=True needs a fixed number of "
+                             "steps in input_shape" % self.name)
+        self.cell.build(input_shape[-1], name=self.name)
+        super(RNN, self).build(input_shape)
+
+    @property
+    def weights(self):
+        return self.cell.weights if self.built else []
+
+    # -- graph -------------------------------------------------------------
+    def _dropout_mask(self, batch, width, rate):
+        return random.dropout_mask(self.stream, (batch, width), rate,
+                                   theano.config.floatX)
+
+    def call(self, inputs, mask=None, training=False):
+        if inputs.ndim != 3:
+            raise ValueError("layer %r expects a 3-D input (batch, steps, "
+                             "features), got %d-D" % (self.name, inputs.ndim))
+        batch = inputs.shape[0]
+        x = inputs
+        if training and self.dropout:
+            input_mask = self._dropout_mask(batch, self.cell.input_dim,
+                                            self.dropout)
+            x = x * input_mask.dimshuffle(0, 'x', 1)        # same at all steps
+        xw = self.cell.project_inputs(x)                    # (batch, time, k*units)
+
+        non_sequences = self.cell.step_non_sequences()
+        if training and self.recurrent_dropout:
+            non_sequences.append(self._dropout_mask(batch, self.units,
+                                                    self.recurrent_dropout))
+        initial_states = [T.zeros((batch, self.units), dtype=xw.dtype)
+                          for _ in self.cell.state_names]
+        outputs, last_states = rnn(
+            self.cell.step, xw, initial_states, non_sequences, mask=mask,
+            go_backwards=self.go_backwards,
+            truncate_gradient=self.truncate_gradient, unroll=self.unroll,
+            n_steps=self.input_shape[1])
+        output = outputs if self.return_sequences else last_states[0]
+        if self.return_state:
+            return [output] + last_states
+        return output
+
+    def compute_output_shape(self, input_shape):
+        if self.return_sequences:
+            shape = (input_shape[0], input_shape[1], self.units)
+        else:
+            shape = (input_shape[0], self.units)
+        if self.return_state:
+            state = (input_shape[0], self.units)
+            return [shape] + [state] * len(self.cell.state_names)
+        return shape
+
+    def compute_mask(self, inputs, mask=None):
+        return mask if self.return_sequences else None
+
+    def get_config(self):
+        config = super(RNN, self).get_config()
+        config.update(self.cell.get_config())
+        config.update(return_sequences=self.return_sequences,
+                      return_state=self.return_state,
+                      go_backwards=self.go_backwards, dropout=self.dropout,
+                      recurrent_dropout=self.recurrent_dropout,
+                      unroll=self.unroll,
+                      truncate_gradient=self.truncate_gradient, seed=self.seed)
+        return config
+
+
+_LAYER_ARGS = ("return_sequences", "return_state", "go_backwards", "dropout",
+               "recurrent_dropout", "unroll", "truncate_gradient", "seed",
+               "name", "input_shape", "batch_input_shape", "trainable")
+
+
+def _split(kwargs):
+    """Split keyword arguments into (layer arguments, cell arguments)."""
+    layer = {k: v for k, v in kwargs.items() if k in _LAYER_ARGS}
+    cell = {k: v for k, v in kwargs.items() if k not in _LAYER_ARGS}
+    return layer, cell
+
+
+class SimpleRNN(RNN):
+    """Fully connected recurrent layer; see
+    :class:`theano_rnn.cells.SimpleRNNCell` for the equations.  Accepts the
+    cell's arguments (``activation='tanh'``, initialisers, ``use_bias``) and
+    those of :class:`RNN`."""
+
+    def __init__(self, units, **kwargs):
+        layer, cell = _split(kwargs)
+        super(SimpleRNN, self).__init__(SimpleRNNCell(units, **cell), **layer)
+
+
+class LSTM(RNN):
+    """Long short-term memory layer; see :class:`theano_rnn.cells.LSTMCell`
+    for the equations and the gate order (i, f, c, o).  Accepts the cell's
+    arguments (``activation='tanh'``, ``recurrent_activation='hard_sigmoid'``,
+    ``unit_forget_bias=True``, initialisers, ``use_bias``) and those of
+    :class:`RNN`."""
+
+    def __init__(self, units, **kwargs):
+        layer, cell = _split(kwargs)
+        super(LSTM, self).__init__(LSTMCell(units, **cell), **layer)
+
+
+class GRU(RNN):
+    """Gated recurrent unit layer; see :class:`theano_rnn.cells.GRUCell` for
+    the equations and the gate order (z, r, h).  Accepts the cell's arguments
+    (``reset_after=False``, ``activation='tanh'``,
+    ``recurrent_activation='hard_sigmoid'``, initialisers, ``use_bias``) and
+    those of :class:`RNN`."""
+
+    def __init__(self, units, **kwargs):
+        layer, cell = _split(kwargs)
+        super(GRU, self).__init__(GRUCell(units, **cell), **layer)

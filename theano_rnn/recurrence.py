@@ -1,0 +1,113 @@
+"""The one scan driver behind every recurrent layer.
+
+:func:`rnn` unrolls any cell step function over the time axis with
+``theano.scan`` (or a Python loop when ``unroll=True``), in the manner of the
+``rnn()`` function of Keras's Theano backend:
+
+* time goes to axis 0, because scan iterates over the first axis;
+* the states are the scan's ``outputs_info``; the step's first state is the
+  layer's output (``h`` for every cell here);
+* a mask of shape ``(batch, time)`` makes padded steps carry the previous
+  state through unchanged (``T.switch(m_t, new, old)``, as Lasagne does), so
+  padding on the left or on the right gives the same final state;
+* every shared variable reaches the step as a ``non_sequence`` and the scan
+  is ``strict``, so nothing is captured behind the scan's back.
+
+Broadcasting, the bug every Theano-era RNN library met: with ``units=1`` or
+a batch of one, ``T.zeros((batch, 1))`` or ``x[:, 0:1]`` can come out
+*broadcastable*, and scan refuses a step output whose broadcast pattern
+differs from its initial state.  Here every state is made non-broadcastable
+on the way in and on the way out of the step.
+"""
+import theano
+import theano.tensor as T
+
+
+def _unbroadcast(x):
+    """``x`` with no dimension marked broadcastable."""
+    return T.unbroadcast(x, *range(x.ndim))
+
+
+def rnn(step, inputs, initial_states, non_sequences=(), mask=None,
+        go_backwards=False, truncate_gradient=-1, unroll=False, n_steps=None):
+    """Run ``step`` over the time axis of ``inputs``.
+
+    Parameters
+    ----------
+    step : callable
+        ``step(x_t, *states, *non_sequences) -> new_state or [new_states]``,
+        e.g. :func:`theano_rnn.cells.lstm_step` with its activations bound.
+    inputs : tensor (batch, time, ...)
+        Per-step inputs (for the cells here, the projected inputs ``xW + b``).
+    initial_states : list of tensors (batch, units)
+    non_sequences : list
+        Everything else the step reads, shared variables included.
+    mask : tensor (batch, time) or None
+        1 for real steps, 0 for padding.
+    go_backwards : bool
+        Iterate from the last step to the first; the outputs come in that
+        (reversed) order, as in Keras.
+    truncate_gradient : int
+        Back-propagate through at most this many steps (-1: all).
+    unroll : bool
+        Build the loop with Python instead of scan: a longer graph, but no
+        scan overhead; worth it for short sequences.
+    n_steps : int or None
+        The number of time steps, needed when ``unroll`` is true.
+
+    Returns
+    -------
+    outputs : tensor (batch, time, units)
+        The first state at every step.
+    last_states : list of tensors (batch, units)
+    """
+    x = inputs.dimshuffle((1, 0) + tuple(range(2, inputs.ndim)))  # (time, batch, ...)
+    sequences = [x]
+    if mask is not None:
+        sequences.append(mask.dimshuffle(1, 0))                  # (time, batch)
+    if go_backwards:
+        sequences = [s[::-1] for s in sequences]
+    initial_states = [_unbroadcast(s) for s in initial_states]
+    non_sequences = list(non_sequences)
+    n_states = len(initial_states)
+
+    def _step(*args):
+        x_t = args[0]
+        m_t = args[1] if mask is not None else None
+        first_state = 2 if mask is not None else 1
+        states = list(args[first_state:first_state + n_states])
+        new_states = step(x_t, *(states + list(args[first_state + n_states:])))
+        if not isinstance(new_states, (list, tuple)):
+            new_states = [new_states]
+        if m_t is not None:
+            keep = m_t.dimshuffle(0, 'x')                        # (batch, 1)
+            new_states = [T.switch(keep, new, old)
+                          for new, old in zip(new_states, states)]
+        return [_unbroadcast(s) for s in new_states]
+
+    if unroll:
+        state_sequences = _unrolled(_step, sequences, initial_states,
+                                    non_sequences, n_steps)
+    else:
+        state_sequences, _ = theano.scan(
+            _step, sequences=sequences, outputs_info=initial_states,
+            non_sequences=non_sequences, truncate_gradient=truncate_gradient,
+            strict=True)
+        if n_states == 1:
+            state_sequences = [state_sequences]
+    outputs = state_sequences[0].dimshuffle(1, 0, 2)             # (batch, time, units)
+    return outputs, [s[-1] for s in state_sequences]
+
+
+def _unrolled(step, sequences, initial_states, non_sequences, n_steps):
+    """The same loop as scan, built step by step in Python."""
+    if n_steps is None:
+        raise ValueError("unroll=True needs the number of time steps to be "
+                         "known when the graph is built (give input_shape "
+                         "with a fixed number of steps)")
+    states, history = list(initial_states), [[] for _ in initial_states]
+    for t in range(n_steps):
+        states = step(*([s[t] for s in sequences] + states + non_sequences))
+        for h, s in zip(history, states):
+            h.append(s)
+    return [T.stack(h) for h in history]

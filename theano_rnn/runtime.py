@@ -1,0 +1,129 @@
+"""Make theano-pymc 1.1.2 work on a modern Python before Theano is imported.
+
+``import theano_rnn`` imports this module first, so that every other module
+of the package can simply ``import theano``.  It does three things, and only
+where the user has not decided otherwise (a flag set in ``THEANO_FLAGS`` or in
+a ``.theanorc`` file always wins):
+
+1. **BLAS.**  Theano 1.1.2 asks ``numpy.distutils`` for ``blas_opt_info``,
+   which recent NumPy no longer has, and crashes at import unless
+   ``blas__ldflags`` is set.  We set ``-lopenblas`` when the system OpenBLAS
+   (Debian: ``libopenblas-dev``) can be linked, and otherwise an empty value,
+   which makes Theano call BLAS through NumPy's C API (about 20% slower); a
+   warning says so, once.
+2. **floatX.**  Defaults to ``float32``, the precision Theano-era models
+   trained in.  Tests switch to ``float64`` with
+   ``theano.config.change_flags(floatX='float64')``.
+3. **Scan.**  Theano's pre-generated Cython scan loop (``scan_perform``) does
+   not compile on Python >= 3.11.  Registering its module as unimportable
+   (``sys.modules[...] = None``) makes ``Scan`` fall back to its Python loop,
+   which computes the same thing.
+
+The decisions taken are recorded in :data:`SETTINGS` for inspection.
+"""
+import configparser
+import ctypes.util
+import glob
+import os
+import sys
+import sysconfig
+import warnings
+
+#: What this module decided, for ``theano_rnn.runtime.SETTINGS`` look-ups.
+SETTINGS = {}
+
+_SCAN_EXT = "theano.scan.scan_perform_ext"
+_LIB_DIRS = ("/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu",
+             "/usr/lib64", "/usr/lib", "/usr/local/lib", "/opt/homebrew/lib")
+
+
+def _user_flags():
+    """Return the set of flag names (``section__name``) the user has set."""
+    names = set()
+    for item in os.environ.get("THEANO_FLAGS", "").split(","):
+        if "=" in item:
+            names.add(item.split("=", 1)[0].strip().replace(".", "__"))
+    default_rc = os.pathsep.join(
+        os.path.expanduser(p) for p in ("~/.theanorc", "~/.theanorc.txt"))
+    for path in os.environ.get("THEANORC", default_rc).split(os.pathsep):
+        if not os.path.isfile(path):
+            continue
+        parser = configparser.ConfigParser()
+        try:
+            parser.read(path)
+        except configparser.Error:
+            continue  # Theano will report a broken file itself.
+        for section in parser.sections():
+            for option in parser.options(section):
+                names.add(option if section == "global"
+                          else "%s__%s" % (section, option))
+    return names
+
+
+def find_openblas():
+    """Return the linker flags for the system OpenBLAS, or ``None``.
+
+    Linking needs the development symlink ``libopenblas.so`` (not only the
+    run-time ``libopenblas.so.0``), so that is what we look for.
+    """
+    dirs = list(_LIB_DIRS)
+    libdir = sysconfig.get_config_var("LIBDIR")
+    if libdir:
+        dirs.insert(0, libdir)
+    runtime_lib = ctypes.util.find_library("openblas")
+    for directory in dirs:
+        if glob.glob(os.path.join(directory, "libopenblas.so")) or \
+                glob.glob(os.path.join(directory, "libopenblas.dylib")):
+            if directory in _LIB_DIRS:
+                return "-lopenblas"
+            return "-L%s -lopenblas -Wl,-rpath,%s" % (directory, directory)
+    if runtime_lib and os.path.isabs(runtime_lib):  # pragma: no cover
+        directory = os.path.dirname(runtime_lib)
+        return "-L%s -lopenblas -Wl,-rpath,%s" % (directory, directory)
+    return None
+
+
+def scan_extension_builds():
+    """Whether Theano's Cython scan loop can be compiled on this Python."""
+    return sys.version_info < (3, 11)
+
+
+def configure():
+    """Set up Theano's flags; a no-op for anything the user set themselves.
+
+    Must run before ``theano`` is first imported.  If Theano was imported
+    earlier, its configuration is left as it is.
+    """
+    if SETTINGS:
+        return SETTINGS
+    if "theano" in sys.modules:
+        SETTINGS["configured"] = False
+        return SETTINGS
+    user = _user_flags()
+    extra = []
+    if "blas__ldflags" not in user:
+        flags = find_openblas()
+        if flags is None:
+            warnings.warn(
+                "theano_rnn: the system OpenBLAS was not found (Debian: "
+                "apt-get install libopenblas-dev); Theano will call BLAS "
+                "through NumPy's C API, which is about 20% slower.",
+                RuntimeWarning, stacklevel=2)
+            flags = ""
+        extra.append("blas__ldflags=%s" % flags)
+        SETTINGS["blas__ldflags"] = flags
+    if "floatX" not in user:
+        extra.append("floatX=float32")
+        SETTINGS["floatX"] = "float32"
+    if extra:
+        current = os.environ.get("THEANO_FLAGS", "")
+        os.environ["THEANO_FLAGS"] = ",".join(
+            [f for f in [current] + extra if f])
+    if not scan_extension_builds() and _SCAN_EXT not in sys.modules:
+        sys.modules[_SCAN_EXT] = None
+        SETTINGS["scan"] = "python"
+    SETTINGS["configured"] = True
+    return SETTINGS
+
+
+configure()

@@ -26,7 +26,8 @@ ORIGINAL_ENV = {name: os.environ.get(name)
 # movie 3, great 3 (first seen in that order), boring 1, acting 1, good 1;
 # test-only words: zebra 2, fun 1.
 REVIEWS = {
-    ("train", "pos", "0_9.txt"): "Great movie, great acting!<br /><br />Great.",
+    ("train", "pos", "0_9.txt"): "Great movie, great acting!<br /><br />"
+                                 "Great.",
     ("train", "pos", "1_8.txt"): "good movie",
     ("train", "neg", "0_2.txt"): "Bad movie. Bad bad.",
     ("train", "neg", "1_3.txt"): "boring",
@@ -90,6 +91,12 @@ def pairs(x, y):
     return [(list(seq), int(label)) for seq, label in zip(x, y)]
 
 
+def mkdir(path):
+    path = pathlib.Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 def cache_files():
     folder = datasets.cache_dir()
     return sorted(os.listdir(folder)) if os.path.isdir(folder) else []
@@ -142,24 +149,18 @@ def test_find_source_prefers_official_archive_to_labeled_one(tmp_path):
 
 def test_find_source_order_is_argument_then_env_then_cache(
         tmp_path, monkeypatch):
-    in_cache = labeled_archive(_mkdir(datasets.cache_dir()))
+    in_cache = labeled_archive(mkdir(datasets.cache_dir()))
     assert imdb.find_source() == in_cache
-    in_env = labeled_archive(_mkdir(tmp_path / "env"))
+    in_env = labeled_archive(mkdir(tmp_path / "env"))
     monkeypatch.setenv(datasets.DATA_ENV, str(tmp_path / "env"))
     assert imdb.find_source() == in_env
-    in_arg = labeled_archive(_mkdir(tmp_path / "arg"))
+    in_arg = labeled_archive(mkdir(tmp_path / "arg"))
     assert imdb.find_source(str(tmp_path / "arg")) == in_arg
     assert imdb.find_source(str(tmp_path / "empty")) == in_env
 
 
 def test_find_source_returns_none_when_nothing_is_anywhere(tmp_path):
     assert imdb.find_source(str(tmp_path)) is None
-
-
-def _mkdir(path):
-    path = pathlib.Path(path)
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 # --- IMDB: reading and indexing -------------------------------------------
@@ -180,7 +181,7 @@ def test_every_source_layout_gives_the_same_data(tmp_path, make_source):
 
 
 def test_load_data_types_match_keras(tmp_path):
-    (x_train, y_train), (x_test, _) = imdb.load_data(labeled_archive(tmp_path))
+    (x_train, y_train), _ = imdb.load_data(labeled_archive(tmp_path))
     assert x_train.dtype == object and x_train.shape == (4,)
     assert all(isinstance(seq, list) for seq in x_train)
     assert y_train.dtype == np.int64
@@ -411,7 +412,7 @@ def _serve(monkeypatch, payload):
 
 def test_download_with_wrong_checksum_leaves_nothing_behind(tmp_path,
                                                             monkeypatch):
-    with open(labeled_archive(_mkdir(tmp_path / "server")), "rb") as f:
+    with open(labeled_archive(mkdir(tmp_path / "server")), "rb") as f:
         _serve(monkeypatch, f.read())
     with pytest.raises(OSError, match="SHA-256"):
         imdb.load_data()

@@ -19,7 +19,10 @@ def reference_pad(sequences, maxlen=None, dtype="int32", padding="pre",
     rows = []
     for s in sequences:
         s = list(s)
-        kept = s[max(len(s) - maxlen, 0):] if truncating == "pre" else s[:maxlen]
+        if truncating == "pre":
+            kept = s[max(len(s) - maxlen, 0):]
+        else:
+            kept = s[:maxlen]
         fill = [np.full(item_shape, value)] * (maxlen - len(kept))
         rows.append(fill + kept if padding == "pre" else kept + fill)
     return np.array(rows, dtype=dtype).reshape(

@@ -87,8 +87,8 @@ class Tokenizer(object):
 
     def __init__(self, num_words=None, filters=DEFAULT_FILTERS, lower=True,
                  split=" ", oov_token=None):
-        if num_words is not None and (not isinstance(num_words, numbers.Integral)
-                                      or num_words <= 0):
+        if num_words is not None and (
+                not isinstance(num_words, numbers.Integral) or num_words <= 0):
             raise ValueError("`num_words` must be a positive int or None, "
                              "got %r" % (num_words,))
         self.num_words = num_words

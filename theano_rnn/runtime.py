@@ -22,7 +22,6 @@ a ``.theanorc`` file always wins):
 The decisions taken are recorded in :data:`SETTINGS` for inspection.
 """
 import configparser
-import ctypes.util
 import glob
 import os
 import sys
@@ -38,11 +37,11 @@ _LIB_DIRS = ("/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu",
 
 
 def _user_flags():
-    """Return the set of flag names (``section__name``) the user has set."""
+    """Return the flag names (``section__name``, lower case) the user set."""
     names = set()
     for item in os.environ.get("THEANO_FLAGS", "").split(","):
         if "=" in item:
-            names.add(item.split("=", 1)[0].strip().replace(".", "__"))
+            names.add(item.split("=", 1)[0].strip().replace(".", "__").lower())
     default_rc = os.pathsep.join(
         os.path.expanduser(p) for p in ("~/.theanorc", "~/.theanorc.txt"))
     for path in os.environ.get("THEANORC", default_rc).split(os.pathsep):
@@ -55,8 +54,8 @@ def _user_flags():
             continue  # Theano will report a broken file itself.
         for section in parser.sections():
             for option in parser.options(section):
-                names.add(option if section == "global"
-                          else "%s__%s" % (section, option))
+                names.add((option if section == "global"
+                           else "%s__%s" % (section, option)).lower())
     return names
 
 
@@ -70,22 +69,40 @@ def find_openblas():
     libdir = sysconfig.get_config_var("LIBDIR")
     if libdir:
         dirs.insert(0, libdir)
-    runtime_lib = ctypes.util.find_library("openblas")
     for directory in dirs:
         if glob.glob(os.path.join(directory, "libopenblas.so")) or \
                 glob.glob(os.path.join(directory, "libopenblas.dylib")):
             if directory in _LIB_DIRS:
                 return "-lopenblas"
             return "-L%s -lopenblas -Wl,-rpath,%s" % (directory, directory)
-    if runtime_lib and os.path.isabs(runtime_lib):  # pragma: no cover
-        directory = os.path.dirname(runtime_lib)
-        return "-L%s -lopenblas -Wl,-rpath,%s" % (directory, directory)
     return None
 
 
 def scan_extension_builds():
     """Whether Theano's Cython scan loop can be compiled on this Python."""
     return sys.version_info < (3, 11)
+
+
+def default_flags(user_flags, find_blas=find_openblas):
+    """The ``THEANO_FLAGS`` items to add, given the (lower-case) names of the
+    flags the user set.
+
+    ``find_blas`` is only called when the user has not chosen BLAS flags.
+    """
+    extra = []
+    if "blas__ldflags" not in user_flags:
+        flags = find_blas()
+        if flags is None:
+            warnings.warn(
+                "theano_rnn: the system OpenBLAS was not found (Debian: "
+                "apt-get install libopenblas-dev); Theano will call BLAS "
+                "through NumPy's C API, which is about 20% slower.",
+                RuntimeWarning, stacklevel=3)
+            flags = ""
+        extra.append("blas__ldflags=%s" % flags)
+    if "floatx" not in user_flags:
+        extra.append("floatX=float32")
+    return extra
 
 
 def configure():
@@ -99,22 +116,8 @@ def configure():
     if "theano" in sys.modules:
         SETTINGS["configured"] = False
         return SETTINGS
-    user = _user_flags()
-    extra = []
-    if "blas__ldflags" not in user:
-        flags = find_openblas()
-        if flags is None:
-            warnings.warn(
-                "theano_rnn: the system OpenBLAS was not found (Debian: "
-                "apt-get install libopenblas-dev); Theano will call BLAS "
-                "through NumPy's C API, which is about 20% slower.",
-                RuntimeWarning, stacklevel=2)
-            flags = ""
-        extra.append("blas__ldflags=%s" % flags)
-        SETTINGS["blas__ldflags"] = flags
-    if "floatX" not in user:
-        extra.append("floatX=float32")
-        SETTINGS["floatX"] = "float32"
+    extra = default_flags(_user_flags(), find_openblas)
+    SETTINGS.update(item.split("=", 1) for item in extra)
     if extra:
         current = os.environ.get("THEANO_FLAGS", "")
         os.environ["THEANO_FLAGS"] = ",".join(

@@ -1,0 +1,58 @@
+"""The Theano set-up done by ``import theano_rnn``."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from theano_rnn import runtime
+
+PROBE = ("import json, sys, theano_rnn, theano;"
+         "print(json.dumps([theano.config.floatX, theano.config.blas__ldflags,"
+         " sys.modules.get('theano.scan.scan_perform_ext', 'absent') is None]))")
+
+
+def probe(tmp_path, flags=None, theanorc=None):
+    """Import theano_rnn in a fresh interpreter; return Theano's settings."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("THEANO_FLAGS", "THEANORC")}
+    env["HOME"] = str(tmp_path)
+    if flags is not None:
+        env["THEANO_FLAGS"] = flags
+    if theanorc is not None:
+        (tmp_path / ".theanorc").write_text(theanorc)
+    out = subprocess.run([sys.executable, "-c", PROBE], env=env,
+                         capture_output=True, text=True, check=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def test_import_sets_float32_blas_and_scan_fallback(tmp_path):
+    floatx, ldflags, scan_blocked = probe(tmp_path)
+    assert floatx == "float32"
+    assert ldflags == (runtime.find_openblas() or "")
+    assert scan_blocked == (not runtime.scan_extension_builds())
+
+
+def test_flags_set_in_theano_flags_win(tmp_path):
+    floatx, ldflags, _ = probe(tmp_path, flags="floatX=float64,blas__ldflags=")
+    assert (floatx, ldflags) == ("float64", "")
+
+
+def test_flags_set_in_theanorc_win(tmp_path):
+    floatx, ldflags, _ = probe(tmp_path, theanorc=(
+        "[global]\nfloatX = float64\n[blas]\nldflags =\n"))
+    assert (floatx, ldflags) == ("float64", "")
+
+
+def test_missing_openblas_falls_back_to_numpy_with_one_warning():
+    with pytest.warns(RuntimeWarning, match="OpenBLAS was not found"):
+        flags = runtime.default_flags(set(), find_blas=lambda: None)
+    assert flags == ["blas__ldflags=", "floatX=float32"]
+
+
+def test_user_blas_choice_is_not_second_guessed():
+    def must_not_be_called():
+        raise AssertionError("looked for BLAS although the user chose")
+    assert runtime.default_flags({"blas__ldflags", "floatx"},
+                                 must_not_be_called) == []

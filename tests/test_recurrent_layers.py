@@ -194,3 +194,23 @@ def test_truncated_gradient_ignores_early_steps(float64, rng):
     g_full, g_cut = grads[0](data), grads[1](data)
     assert np.all(g_cut[:, :4] == 0) and np.all(g_full[:, :4] != 0)
     np.testing.assert_allclose(g_cut[:, 4:], g_full[:, 4:], rtol=1e-10)
+
+
+def test_lstm_step_runs_in_a_plain_theano_scan(float64, rng):
+    """The step function can be lifted out of the library, as documented."""
+    import functools
+    from theano_rnn.cells import lstm_step
+    W, U, b = rng.randn(2, 12) * 0.5, rng.randn(3, 12) * 0.5, rng.randn(12)
+    x = T.tensor3("x")                                  # (time, batch, features)
+    W_s, U_s, b_s = theano.shared(W), theano.shared(U), theano.shared(b)
+    xw = T.dot(x, W_s) + b_s                            # all steps at once
+    h0 = T.zeros((x.shape[1], 3))
+    [h, c], _ = theano.scan(
+        functools.partial(lstm_step, activation=T.tanh,
+                          recurrent_activation=T.nnet.sigmoid),
+        sequences=xw, outputs_info=[h0, h0], non_sequences=[U_s], strict=True)
+    data = rng.randn(4, 2, 2)
+    expected, _ = run_rnn("LSTM", data.transpose(1, 0, 2), [W, U, b],
+                          rec_act="sigmoid")
+    np.testing.assert_allclose(theano.function([x], h)(data),
+                               expected.transpose(1, 0, 2), rtol=1e-6)

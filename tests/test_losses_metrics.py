@@ -151,12 +151,12 @@ def test_losses_get_unknown_name_lists_known_names():
 # -- metrics ------------------------------------------------------------------
 
 def test_binary_accuracy_rounds_at_one_half():
-    y = np.array([[1.0, 0.0, 1.0, 0.0], [0.0, 0.0, 1.0, 1.0]])
+    y = np.array([[1.0, 0.0, 0.0, 0.0], [0.0, 0.0, 1.0, 1.0]])
     p = np.array([[0.9, 0.2, 0.5, 0.5], [0.51, 0.49, 1.0, 0.0]])
-    # 0.5 counts as 0: row 0 -> right, right, wrong, right.
+    # 0.5 counts as 0, so row 0 is all right.
     expected = np.mean(y == (p > 0.5), axis=-1)
     out = evaluate(metrics.binary_accuracy, y, p)
-    np.testing.assert_allclose(out, [0.75, 0.5])
+    np.testing.assert_allclose(out, [1.0, 0.5])
     np.testing.assert_allclose(out, expected)
 
 

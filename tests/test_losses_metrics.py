@@ -101,7 +101,8 @@ def test_categorical_crossentropy_renormalises_and_clips():
     # target probability 0, row 2 probability 1.
     p = np.array([[0.5, 1.0, 0.5], [0.0, 0.3, 0.7], [0.0, 0.0, 1.0]])
     out = evaluate(losses.categorical_crossentropy, y, p)
-    np.testing.assert_allclose(out, [np.log(2), -np.log(EPS), -np.log(1 - EPS)])
+    np.testing.assert_allclose(out, [np.log(2), -np.log(EPS),
+                                     -np.log(1 - EPS)])
     np.testing.assert_allclose(out, np_categorical_crossentropy(y, p))
 
 
@@ -115,7 +116,8 @@ def test_sparse_categorical_crossentropy_matches_numpy(rng, label_shape):
     y = labels[:, None] if label_shape == "column" else labels
     out = evaluate(losses.sparse_categorical_crossentropy, y, p,
                    true_dtype="int32")
-    np.testing.assert_allclose(out, np_sparse_categorical_crossentropy(labels, p))
+    np.testing.assert_allclose(out,
+                               np_sparse_categorical_crossentropy(labels, p))
     np.testing.assert_allclose(out[:2], [-np.log(1 - EPS), -np.log(EPS)])
 
 
@@ -125,7 +127,8 @@ def test_sparse_categorical_crossentropy_on_sequences_with_float_labels(rng):
     out = evaluate(losses.sparse_categorical_crossentropy,
                    labels[..., None].astype(float), p)
     assert out.shape == (2, 3)
-    np.testing.assert_allclose(out, np_sparse_categorical_crossentropy(labels, p))
+    np.testing.assert_allclose(out,
+                               np_sparse_categorical_crossentropy(labels, p))
 
 
 def test_losses_get_accepts_names_aliases_and_callables():
@@ -136,8 +139,10 @@ def test_losses_get_accepts_names_aliases_and_callables():
     assert losses.get(custom) is custom
     assert losses.get(None) is None
     assert losses.serialize(losses.get("mse")) == "mean_squared_error"
-    for name in ("categorical_crossentropy", "sparse_categorical_crossentropy"):
-        assert losses.get(losses.serialize(losses.get(name))) is losses.get(name)
+    for name in ("categorical_crossentropy",
+                 "sparse_categorical_crossentropy"):
+        fn = losses.get(name)
+        assert losses.get(losses.serialize(fn)) is fn
 
 
 def test_losses_get_unknown_name_lists_known_names():
@@ -199,7 +204,8 @@ def test_losses_are_metrics_too():
     ("binary_crossentropy", (None, 3), "binary_accuracy"),
     ("mse", (None, 1), "binary_accuracy"),
     ("categorical_crossentropy", 1, "binary_accuracy"),
-    ("sparse_categorical_crossentropy", (None, 10), "sparse_categorical_accuracy"),
+    ("sparse_categorical_crossentropy", (None, 10),
+     "sparse_categorical_accuracy"),
     ("categorical_crossentropy", (None, 10), "categorical_accuracy"),
     ("mse", (None, 4), "categorical_accuracy"),
     (None, None, "categorical_accuracy"),

@@ -13,8 +13,9 @@ import theano
 import theano.tensor as T
 
 from . import losses
-from .losses import (mean_squared_error, mean_absolute_error, mse, mae,  # noqa: F401
-                     binary_crossentropy, categorical_crossentropy,
+# The losses are metrics too; import them so that ``metrics.mse`` works.
+from .losses import (mean_squared_error, mean_absolute_error,  # noqa: F401
+                     mse, mae, binary_crossentropy, categorical_crossentropy,
                      sparse_categorical_crossentropy)
 
 #: The names that mean "the accuracy appropriate to this model".

@@ -442,7 +442,8 @@ class Adadelta(Optimizer):
 
     .. math::
         a &\leftarrow \rho\, a + (1 - \rho)\, g^2 \\
-        \Delta &= g\, \sqrt{d + \epsilon} \,/\, \sqrt{a_{\text{new}} + \epsilon} \\
+        \Delta &= g\, \sqrt{d + \epsilon}
+                  \,/\, \sqrt{a_{\text{new}} + \epsilon} \\
         p &\leftarrow p - \eta_i\, \Delta \\
         d &\leftarrow \rho\, d + (1 - \rho)\, \Delta^2
 
@@ -514,7 +515,7 @@ class Adam(Optimizer):
         self.epsilon = self._hyper(
             "epsilon", EPSILON if epsilon is None else epsilon, "non_negative")
         self.amsgrad = self._hyper("amsgrad", amsgrad)
-        self.slot_names = ("ms", "vs", "vhats") if self.amsgrad else ("ms", "vs")
+        self.slot_names = ("ms", "vs") + (("vhats",) if self.amsgrad else ())
 
     def _build_updates(self, params, grads):
         t = self._step_count(1)
@@ -542,7 +543,8 @@ class Adamax(Optimizer):
         \hat\eta &= \eta_i \,/\, (1 - \beta_1^t) \\
         m &\leftarrow \beta_1 m + (1 - \beta_1)\, g \\
         u &\leftarrow \max(\beta_2 u, |g|) \\
-        p &\leftarrow p - \hat\eta\, m_{\text{new}} / (u_{\text{new}} + \epsilon)
+        p &\leftarrow p - \hat\eta\, m_{\text{new}}
+              / (u_{\text{new}} + \epsilon)
 
     Slots: ``ms``, then ``us``.
 
@@ -583,7 +585,8 @@ class Nadam(Optimizer):
     r"""Nesterov Adam (Dozat, 2015), as written in Keras 2.2.4.
 
     With the momentum schedule
-    :math:`\mu_t = \beta_1 (1 - \tfrac12\, 0.96^{\,t\,\cdot\,\text{schedule\_decay}})`
+    :math:`\mu_t = \beta_1 (1 - \tfrac12\, 0.96^{\,t \cdot \delta})`,
+    :math:`\delta` = ``schedule_decay``,
     and the running product :math:`S` (``m_schedule``, 1 at start):
 
     .. math::

@@ -4,7 +4,9 @@
 ``theano.scan`` (or a Python loop when ``unroll=True``), in the manner of the
 ``rnn()`` function of Keras's Theano backend:
 
-* time goes to axis 0, because scan iterates over the first axis;
+* inputs and outputs are time-major, ``(time, batch, ...)``, because scan
+  iterates over the first axis (the layers transpose once, before the input
+  projection, so that the projection and its gradient are contiguous);
 * the states are the scan's ``outputs_info``; the step's first state is the
   layer's output (``h`` for every cell here);
 * a mask of shape ``(batch, time)`` makes padded steps carry the previous
@@ -37,12 +39,12 @@ def rnn(step, inputs, initial_states, non_sequences=(), mask=None,
     step : callable
         ``step(x_t, *states, *non_sequences) -> new_state or [new_states]``,
         e.g. :func:`theano_rnn.cells.lstm_step` with its activations bound.
-    inputs : tensor (batch, time, ...)
+    inputs : tensor (time, batch, ...)
         Per-step inputs (for the cells here, the projected inputs ``xW + b``).
     initial_states : list of tensors (batch, units)
     non_sequences : list
         Everything else the step reads, shared variables included.
-    mask : tensor (batch, time) or None
+    mask : tensor (time, batch) or None
         1 for real steps, 0 for padding.
     go_backwards : bool
         Iterate from the last step to the first; the outputs come in that
@@ -57,14 +59,11 @@ def rnn(step, inputs, initial_states, non_sequences=(), mask=None,
 
     Returns
     -------
-    outputs : tensor (batch, time, units)
+    outputs : tensor (time, batch, units)
         The first state at every step.
     last_states : list of tensors (batch, units)
     """
-    x = inputs.dimshuffle((1, 0) + tuple(range(2, inputs.ndim)))  # (time, batch, ...)
-    sequences = [x]
-    if mask is not None:
-        sequences.append(mask.dimshuffle(1, 0))                  # (time, batch)
+    sequences = [inputs] if mask is None else [inputs, mask]
     if go_backwards:
         sequences = [s[::-1] for s in sequences]
     initial_states = [_unbroadcast(s) for s in initial_states]
@@ -95,8 +94,7 @@ def rnn(step, inputs, initial_states, non_sequences=(), mask=None,
             strict=True)
         if n_states == 1:
             state_sequences = [state_sequences]
-    outputs = state_sequences[0].dimshuffle(1, 0, 2)             # (batch, time, units)
-    return outputs, [s[-1] for s in state_sequences]
+    return state_sequences[0], [s[-1] for s in state_sequences]
 
 
 def _unrolled(step, sequences, initial_states, non_sequences, n_steps):

@@ -4,8 +4,9 @@ by the scan driver :func:`theano_rnn.recurrence.rnn`.
 The data path of one layer, shapes in comments::
 
     x                       (batch, time, input_dim)
+    to time-major           (time, batch, input_dim)
     x * input dropout mask  the same mask at every step
-    xw = x W + b            (batch, time, k * units)   all steps, one product
+    xw = x W + b            (time, batch, k * units)   all steps, one product
     scan over time:  state_t = cell.step(xw_t, state_{t-1}, U, rec. mask)
     output                  (batch, units) last h, or (batch, time, units)
 """
@@ -97,12 +98,12 @@ class RNN(Layer):
             raise ValueError("layer %r expects a 3-D input (batch, steps, "
                              "features), got %d-D" % (self.name, inputs.ndim))
         batch = inputs.shape[0]
-        x = inputs
+        x = inputs.dimshuffle(1, 0, 2)                      # (time, batch, input_dim)
         if training and self.dropout:
             input_mask = self._dropout_mask(batch, self.cell.input_dim,
                                             self.dropout)
-            x = x * input_mask.dimshuffle(0, 'x', 1)        # same at all steps
-        xw = self.cell.project_inputs(x)                    # (batch, time, k*units)
+            x = x * input_mask.dimshuffle('x', 0, 1)        # same at all steps
+        xw = self.cell.project_inputs(x)                    # (time, batch, k*units)
 
         non_sequences = self.cell.step_non_sequences()
         if training and self.recurrent_dropout:
@@ -111,11 +112,15 @@ class RNN(Layer):
         initial_states = [T.zeros((batch, self.units), dtype=xw.dtype)
                           for _ in self.cell.state_names]
         outputs, last_states = rnn(
-            self.cell.step, xw, initial_states, non_sequences, mask=mask,
+            self.cell.step, xw, initial_states, non_sequences,
+            mask=None if mask is None else mask.dimshuffle(1, 0),
             go_backwards=self.go_backwards,
             truncate_gradient=self.truncate_gradient, unroll=self.unroll,
-            n_steps=self.input_shape[1])
-        output = outputs if self.return_sequences else last_states[0]
+            n_steps=self.input_shape[1])                    # (time, batch, units)
+        if self.return_sequences:
+            output = outputs.dimshuffle(1, 0, 2)            # (batch, time, units)
+        else:
+            output = last_states[0]
         if self.return_state:
             return [output] + last_states
         return output

@@ -63,3 +63,19 @@ def test_float32_recurrent_layers_agree_with_float64_reference(rng):
         expected, _ = run_rnn(kind, data, weights, **options)
         assert got.dtype == np.float32
         np.testing.assert_allclose(got, expected, atol=2e-5)
+
+
+def test_affine_and_its_gradients_equal_dot_plus_bias(float64, rng):
+    from theano_rnn.fastmath import affine
+    x, W, b = T.tensor3("x"), T.matrix("W"), T.vector("b")
+    g = T.tensor3("g")                        # an arbitrary output gradient
+    fast, plain = affine(x, W, b), T.dot(x, W) + b
+    outputs = []
+    for out in (fast, plain):
+        cost = (out * g).sum()
+        outputs.append(theano.function([x, W, b, g],
+                                       [out] + T.grad(cost, [x, W, b])))
+    args = [rng.randn(5, 3, 4), rng.randn(4, 6), rng.randn(6),
+            rng.randn(5, 3, 6)]
+    for got, expected in zip(outputs[0](*args), outputs[1](*args)):
+        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)

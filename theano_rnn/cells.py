@@ -34,6 +34,7 @@ import theano
 import theano.tensor as T
 
 from . import activations, initializers
+from .fastmath import affine
 
 
 def _recurrent_input(h_tm1, recurrent_mask):
@@ -203,10 +204,9 @@ class RecurrentCell(object):
     # -- graph -------------------------------------------------------------
     def project_inputs(self, x):
         """``x W + b`` for all time steps at once: (..., n_gates * units)."""
-        xw = T.dot(x, self.kernel)
         if self.use_bias:
-            xw = xw + self.input_bias
-        return xw
+            return affine(x, self.kernel, self.input_bias)
+        return T.dot(x, self.kernel)
 
     def step_non_sequences(self):
         """Shared variables the step needs, in its argument order."""

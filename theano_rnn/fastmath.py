@@ -14,8 +14,11 @@ For ``float64`` it calls the exact ``tanh``, so float64 graphs are unchanged.
 
 :func:`fast_sigmoid` is ``0.5 + 0.5 * fast_tanh(x / 2)``, the logistic
 function written through ``tanh``.
+
+:func:`affine` is ``x W + b`` with a faster gradient for ``b``.
 """
 import numpy as np
+import theano.tensor as T
 from theano import scalar
 from theano.tensor.elemwise import Elemwise
 
@@ -100,3 +103,19 @@ fast_tanh = Elemwise(scalar_fast_tanh, name="fast_tanh")
 def fast_sigmoid(x):
     """Logistic function as ``0.5 + 0.5 tanh(x / 2)``, through :data:`fast_tanh`."""
     return 0.5 + 0.5 * fast_tanh(0.5 * x)
+
+
+
+def affine(x, W, b):
+    """``x W + b`` over the last axis of ``x``, with a fast gradient for ``b``.
+
+    Written as ``[x, 1] · [W; b]``: the bias is the last row of the weight
+    matrix and the ones column of the input, so one matrix product computes
+    ``x W + b`` and the product for the weight gradient also yields the bias
+    gradient.  The plain ``T.dot(x, W) + b`` leaves the bias gradient to a
+    float64-accumulating ``Sum`` that takes about 8 ms for a (100, 32, 512)
+    float32 gradient -- more than the rest of the projection's gradient.
+    """
+    ones = T.ones_like(x[..., :1])
+    return T.dot(T.concatenate([x, ones], axis=-1),
+                 T.concatenate([W, b.dimshuffle('x', 0)], axis=0))

@@ -529,52 +529,21 @@ class Sequential(object):
         epochs = _check_int(epochs, "epochs", 0)
         initial_epoch = _check_int(initial_epoch, "initial_epoch", 0)
         _check_verbose(verbose)
-        try:
-            split = float(validation_split)
-        except (TypeError, ValueError):
-            split = None
-        if split is None or not 0.0 <= split < 1.0:
-            raise ValueError("validation_split must be a number in [0, 1), "
-                             "got %r" % (validation_split,))
+        split = _check_split(validation_split)
         callbacks = _check_callbacks(callbacks)
         x, y = self._check_data(x, y)
-        validation = None
         if validation_data is not None:
-            if not isinstance(validation_data, (tuple, list)) or \
-                    len(validation_data) != 2:
-                raise ValueError("validation_data must be a tuple (x_val, "
-                                 "y_val), got %r" % (type(validation_data),))
-            validation = self._check_data(
-                validation_data[0], validation_data[1],
-                "validation_data[0]", "validation_data[1]")
+            validation = self._check_validation_data(validation_data)
         elif split:
-            split_at = int(len(x) * (1.0 - split))
-            if split_at == 0 or split_at == len(x):
-                raise ValueError(
-                    "validation_split=%r of %d samples leaves %d to train "
-                    "and %d to validate on; both need at least one"
-                    % (validation_split, len(x), split_at, len(x) - split_at))
-            x, validation = x[:split_at], (x[split_at:], y[split_at:])
-            y = y[:split_at]
-
+            x, y, validation = _split_off(x, y, split)
+        else:
+            validation = None
+        batches = _batches(len(x), batch_size)
         self.history = callbacks_module.History()
-        names = list(self.metrics_names)
-        if validation is not None:
-            names += ["val_" + name for name in self.metrics_names]
-        callback_list = [callbacks_module.BaseLogger()]
-        if not any(isinstance(c, callbacks_module.TerminateOnNaN)
-                   for c in callbacks):
-            callback_list.append(callbacks_module.TerminateOnNaN())
-        callback_list += callbacks + [self.history]
-        if verbose:
-            callback_list.append(callbacks_module.ProgbarLogger())
-        callback_list = callbacks_module.CallbackList(callback_list)
-        callback_list.set_model(self)
-        callback_list.set_params({
+        callback_list = self._fit_callbacks(callbacks, verbose, {
             "batch_size": batch_size, "epochs": epochs,
-            "steps": _n_batches(len(x), batch_size), "samples": len(x),
-            "verbose": verbose, "do_validation": validation is not None,
-            "metrics": names})
+            "steps": len(batches), "samples": len(x),
+            "verbose": verbose, "do_validation": validation is not None})
         for callback in callback_list:
             callback.validation_data = validation
 
@@ -588,8 +557,7 @@ class Sequential(object):
                     else self._shuffle_rng
                 rng.shuffle(order)
             epoch_logs = {}
-            for batch, (start, stop) in enumerate(_batches(len(x),
-                                                           batch_size)):
+            for batch, (start, stop) in enumerate(batches):
                 ids = order[start:stop]
                 batch_logs = {"batch": batch, "size": len(ids)}
                 callback_list.on_batch_begin(batch, batch_logs)
@@ -598,7 +566,7 @@ class Sequential(object):
                 callback_list.on_batch_end(batch, batch_logs)
                 if self.stop_training:
                     break
-            else:
+            else:  # validate after complete epochs only, as Keras does
                 if validation is not None:
                     values = self._test_loop(validation[0], validation[1],
                                              batch_size)
@@ -609,6 +577,31 @@ class Sequential(object):
                 break
         callback_list.on_train_end()
         return self.history
+
+    def _check_validation_data(self, validation_data):
+        if not isinstance(validation_data, (tuple, list)) or \
+                len(validation_data) != 2:
+            raise ValueError("validation_data must be a tuple (x_val, y_val), "
+                             "got %r" % (type(validation_data),))
+        return self._check_data(validation_data[0], validation_data[1],
+                                "validation_data[0]", "validation_data[1]")
+
+    def _fit_callbacks(self, callbacks, verbose, params):
+        """The CallbackList of :meth:`fit`: BaseLogger, TerminateOnNaN
+        (unless given), the user's, History, ProgbarLogger (if verbose)."""
+        names = list(self.metrics_names)
+        if params["do_validation"]:
+            names += ["val_" + name for name in self.metrics_names]
+        built_in = [callbacks_module.BaseLogger()]
+        if not any(isinstance(c, callbacks_module.TerminateOnNaN)
+                   for c in callbacks):
+            built_in.append(callbacks_module.TerminateOnNaN())
+        progress = [callbacks_module.ProgbarLogger()] if verbose else []
+        callback_list = callbacks_module.CallbackList(
+            built_in + callbacks + [self.history] + progress)
+        callback_list.set_model(self)
+        callback_list.set_params(dict(params, metrics=names))
+        return callback_list
 
     def evaluate(self, x=None, y=None, batch_size=32, verbose=0):
         """The loss (and metrics) on ``x, y``, with the inference graph.
@@ -938,6 +931,29 @@ def _check_verbose(verbose):
         raise ValueError("verbose must be 0, 1 or 2, got %r" % (verbose,))
 
 
+def _check_split(validation_split):
+    try:
+        split = float(validation_split)
+    except (TypeError, ValueError):
+        split = None
+    if split is None or not 0.0 <= split < 1.0:
+        raise ValueError("validation_split must be a number in [0, 1), got %r"
+                         % (validation_split,))
+    return split
+
+
+def _split_off(x, y, split):
+    """``x, y, (x_val, y_val)``: the last ``split`` fraction held out, as
+    Keras does (before any shuffling)."""
+    split_at = int(len(x) * (1.0 - split))
+    if split_at == 0 or split_at == len(x):
+        raise ValueError(
+            "validation_split=%r of %d samples leaves %d to train and %d to "
+            "validate on; both need at least one"
+            % (split, len(x), split_at, len(x) - split_at))
+    return x[:split_at], y[:split_at], (x[split_at:], y[split_at:])
+
+
 def _check_callbacks(callbacks):
     if callbacks is None:
         return []
@@ -966,10 +982,6 @@ def _batches(n, batch_size):
     """``(start, stop)`` of each batch; the last one may be smaller."""
     return [(start, min(start + batch_size, n))
             for start in range(0, n, batch_size)]
-
-
-def _n_batches(n, batch_size):
-    return (n + batch_size - 1) // batch_size
 
 
 def _scalars(outputs):

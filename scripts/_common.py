@@ -1,0 +1,489 @@
+"""Code shared by the example scripts (``train_imdb.py``, ``train_sine.py``,
+``predict.py``); the scripts themselves only say what is particular to them.
+
+What lives here
+---------------
+* **Command line**: ``argparse`` types that reject bad values with a message
+  naming the argument (:func:`int_at_least`, :func:`rate`,
+  :func:`existing_path`), the options every training script has
+  (:func:`add_training_arguments`), the check of output paths before any
+  training starts (:func:`check_output_paths`) and :func:`run`, which turns
+  the errors a user can cause (missing file, bad data...) into one line on
+  stderr and a non-zero exit status instead of a traceback.
+* **Models**: :func:`recurrent_layer` (``--cell lstm|gru|rnn``), and
+  :func:`save_model` / :func:`load_model`, which keep, next to the model, the
+  facts needed to use it later (the task, the IMDB vocabulary...).
+* **IMDB text**: :func:`imdb_vocabulary` records how ``train_imdb.py`` turned
+  reviews into word indices, and :func:`encode_texts` applies the same
+  recipe to any text, so ``predict.py`` tokenises exactly as training did.
+* **Results**: :func:`write_history` (``.csv`` or ``.json``) and
+  :func:`save_plot` (a PNG if matplotlib is installed; otherwise one line
+  saying the plot was skipped).
+
+Where the metadata goes
+-----------------------
+:meth:`theano_rnn.models.Sequential.save` writes the architecture, weights
+and training state but has no place for user metadata, so :func:`save_model`
+writes it to a *sidecar* JSON file, ``<model file>.meta.json``, written
+atomically after the model and holding the SHA-256 of the model file: a
+sidecar left over from another model is detected instead of silently giving
+wrong word indices.
+"""
+import argparse
+import csv
+import hashlib
+import io
+import json
+import math
+import os
+import re
+import sys
+import time
+
+import numpy as np
+
+#: The recurrent layers ``--cell`` can choose: name -> layer class name.
+CELLS = {"lstm": "LSTM", "gru": "GRU", "rnn": "SimpleRNN"}
+#: Suffix of the metadata file written beside a model by :func:`save_model`.
+METADATA_SUFFIX = ".meta.json"
+#: Formats :func:`write_history` can write, by file-name extension.
+HISTORY_FORMATS = (".csv", ".json")
+
+
+# --- Command line -----------------------------------------------------------
+
+def int_at_least(minimum):
+    """An argparse ``type`` accepting integers >= ``minimum``.
+
+    argparse reports a rejected value as ``argument --name: <message>``,
+    so the message need not repeat the option's name.
+    """
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < minimum:
+            raise argparse.ArgumentTypeError(
+                "must be an integer >= %d, got %r" % (minimum, text))
+        return value
+    parse.__name__ = "integer >= %d" % minimum  # shown in argparse errors
+    return parse
+
+
+def rate(text):
+    """An argparse ``type``: a dropout rate or a fraction, in [0, 1)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = None
+    if value is None or not 0.0 <= value < 1.0:
+        raise argparse.ArgumentTypeError(
+            "must be a number in [0, 1), got %r" % text)
+    return value
+
+
+def existing_path(text):
+    """An argparse ``type``: a file or directory that exists."""
+    if not os.path.exists(text):
+        raise argparse.ArgumentTypeError(
+            "no such file or directory: %r" % text)
+    return text
+
+
+def make_parser(description):
+    """An ``ArgumentParser`` keeping the layout of ``description`` (the
+    script's docstring) and showing the options' defaults."""
+    class Formatter(argparse.RawDescriptionHelpFormatter):
+        def _get_help_string(self, action):
+            # Like ArgumentDefaultsHelpFormatter, but silent on "no value".
+            if action.option_strings and action.default not in (
+                    None, False, argparse.SUPPRESS):
+                return action.help + " (default: %(default)s)"
+            return action.help
+    return argparse.ArgumentParser(description=description,
+                                   formatter_class=Formatter)
+
+
+def add_training_arguments(parser, cell, units, epochs, batch_size,
+                           save_pattern):
+    """Add the options every training script has, with these defaults.
+
+    ``save_pattern`` is the default of ``--save``, with ``{cell}`` standing
+    for the chosen cell (e.g. ``'runs/imdb_{cell}.npz'``); it is filled in
+    by :func:`check_output_paths`.
+    """
+    from theano_rnn.optimizers import OPTIMIZERS
+    group = parser.add_argument_group("model and training")
+    group.add_argument("--cell", choices=list(CELLS), default=cell,
+                       help="recurrent layer: LSTM, GRU or SimpleRNN")
+    group.add_argument("--units", type=int_at_least(1), default=units,
+                       help="size of the recurrent layer's state")
+    group.add_argument("--epochs", type=int_at_least(1), default=epochs,
+                       help="passes over the training data")
+    group.add_argument("--batch-size", type=int_at_least(1),
+                       default=batch_size, help="samples per gradient step")
+    group.add_argument("--optimizer", choices=sorted(OPTIMIZERS),
+                       default="adam",
+                       help="optimizer, with its default (Keras 2) settings")
+    group.add_argument("--validation-split", type=rate, default=0.0,
+                       metavar="FRACTION",
+                       help="hold out this fraction of the training data "
+                            "(the last samples) and report the loss on it "
+                            "after every epoch; 0 holds out nothing")
+    group.add_argument("--seed", type=int_at_least(0), default=None,
+                       help="seed of NumPy's random generator (data, "
+                            "initial weights, dropout, shuffling) for a "
+                            "repeatable run; unseeded by default")
+    group = parser.add_argument_group("output")
+    group.add_argument("--save", metavar="PATH", default=save_pattern,
+                       help="where to save the trained model (its metadata "
+                            "goes to PATH%s); {cell} is replaced by the cell"
+                            % METADATA_SUFFIX)
+    group.add_argument("--history", metavar="PATH", default=None,
+                       help="write the per-epoch loss and metrics to this "
+                            ".csv or .json file")
+    group.add_argument("--plot", metavar="PATH", default=None,
+                       help="draw the results into this PNG file (needs "
+                            "matplotlib: pip install 'theano_rnn[plot]')")
+    group.add_argument("--quiet", action="store_true",
+                       help="no model summary and no progress bar; print "
+                            "only the results")
+
+
+def check_output_paths(parser, args):
+    """Check ``--save``, ``--history`` and ``--plot`` before training, so
+    that a typo does not cost a training run.  Creates the folders they go
+    to; reports a problem through ``parser.error`` (exit status 2)."""
+    args.save = args.save.replace("{cell}", args.cell)
+    if not args.save:
+        parser.error("argument --save: give a file name")
+    if args.history and os.path.splitext(args.history)[1].lower() \
+            not in HISTORY_FORMATS:
+        parser.error("argument --history: the file name must end with %s, "
+                     "got %r" % (" or ".join(HISTORY_FORMATS), args.history))
+    for option in ("save", "history", "plot"):
+        path = getattr(args, option)
+        if not path:
+            continue
+        folder = os.path.dirname(os.path.abspath(path))
+        problem = None
+        if os.path.isdir(path):
+            problem = "%r is a directory; give a file name" % path
+        else:
+            try:
+                os.makedirs(folder, exist_ok=True)
+            except OSError as error:
+                problem = "cannot create the folder %r (%s)" % (
+                    folder, error.strerror or error)
+            else:
+                if not os.access(folder, os.W_OK):
+                    problem = "cannot write to the folder %r" % folder
+        if problem:
+            parser.error("argument --%s: %s" % (option, problem))
+
+
+def seed_everything(seed):
+    """Seed ``np.random`` (which draws initial weights and the dropout
+    streams' seeds).  Does nothing for ``None``."""
+    if seed is not None:
+        np.random.seed(seed)
+
+
+def say(quiet, *args):
+    """``print(*args)`` unless ``quiet``, flushed at once (progress lines)."""
+    if not quiet:
+        print(*args)
+        sys.stdout.flush()
+
+
+def fail(message, status=1):
+    """Print ``<script>: error: <message>`` on stderr and exit."""
+    prog = os.path.basename(sys.argv[0])
+    sys.stderr.write("%s: error: %s\n" % (prog, message))
+    sys.exit(status)
+
+
+def run(main):
+    """Run ``main()`` and exit with its return value (None means 0).
+
+    Errors a user can cause -- a missing or corrupt file (``OSError``), bad
+    data or a model file of the wrong kind (``ValueError``, which the
+    library's ``DatasetError`` and ``ModelFileError`` are) -- end the script
+    with one line on stderr and exit status 1; Ctrl-C with status 130.
+    """
+    try:
+        status = main()
+    except KeyboardInterrupt:
+        fail("interrupted", 130)
+    except FileNotFoundError as error:
+        fail("no such file: %s" % (error.filename or error))
+    except (OSError, ValueError) as error:
+        fail(str(error) or type(error).__name__)
+    sys.exit(status or 0)
+
+
+class Stopwatch(object):
+    """Wall-clock time since creation: ``str(watch)`` gives ``'12.3 s'``."""
+
+    def __init__(self):
+        self.start = time.time()
+
+    def seconds(self):
+        return time.time() - self.start
+
+    def __str__(self):
+        seconds = self.seconds()
+        if seconds < 10:
+            return "%.2f s" % seconds
+        if seconds < 120:
+            return "%.1f s" % seconds
+        return "%d min %02d s" % divmod(int(round(seconds)), 60)
+
+
+# --- Models -----------------------------------------------------------------
+
+def recurrent_layer(cell, units, **kwargs):
+    """The recurrent layer named by ``--cell``: ``LSTM``, ``GRU`` or
+    ``SimpleRNN`` with ``units`` units and the layer arguments ``kwargs``."""
+    from theano_rnn import layers
+    return getattr(layers, CELLS[cell])(units, **kwargs)
+
+
+def save_model(model, path, metadata):
+    """Save ``model`` to ``path`` and ``metadata`` (a JSON-ready dict) to
+    ``path + METADATA_SUFFIX``, both atomically.
+
+    The metadata gets the SHA-256 of the model file (``model_sha256``) and
+    the library version, so :func:`load_model` can tell whether the two
+    files belong together.
+    """
+    import theano_rnn
+    from theano_rnn.saving import atomic_write
+    model.save(path)
+    metadata = dict(metadata, model_sha256=_sha256(path),
+                    theano_rnn_version=theano_rnn.__version__)
+    text = json.dumps(metadata, indent=1, sort_keys=True, ensure_ascii=False)
+    atomic_write(path + METADATA_SUFFIX,
+                 lambda stream: stream.write(text.encode("utf-8")))
+
+
+def load_model(path):
+    """Load a model saved by :func:`save_model`, for prediction only.
+
+    Returns
+    -------
+    (model, metadata)
+        The model is not compiled for training (faster to load).
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    ValueError
+        If ``path`` is not a valid model file (``ModelFileError``), or its
+        metadata file is missing, unreadable or belongs to another model.
+    """
+    from theano_rnn.models import load_model as load_sequential
+    model = load_sequential(path, compile=False)
+    meta_path = path + METADATA_SUFFIX
+    try:
+        with open(meta_path, encoding="utf-8") as f:
+            metadata = json.load(f)
+    except FileNotFoundError:
+        raise ValueError(
+            "%s has no metadata file %s: this script needs a model saved by "
+            "train_imdb.py or train_sine.py" % (path, meta_path)) from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError("cannot read the metadata file %s (%s)"
+                         % (meta_path, error)) from None
+    if not isinstance(metadata, dict):
+        raise ValueError("the metadata file %s does not hold a JSON object"
+                         % meta_path)
+    if metadata.get("model_sha256") != _sha256(path):
+        raise ValueError(
+            "the metadata file %s was written for another model file than "
+            "%s (the model was replaced or edited); train and save the model "
+            "again" % (meta_path, path))
+    return model, metadata
+
+
+def _sha256(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+# --- IMDB text --------------------------------------------------------------
+
+def imdb_vocabulary(word_index, max_features, maxlen, start_char=1,
+                    oov_char=2, index_from=3):
+    """Describe how reviews were turned into padded word indices.
+
+    ``theano_rnn.datasets.imdb.load_data(num_words=max_features, ...)``
+    gives the word of rank ``r`` the index ``r + index_from`` if that is
+    below ``max_features`` and ``oov_char`` otherwise, and starts every
+    review with ``start_char``; ``pad_sequences(maxlen)`` then pads and
+    truncates at the front.  This returns all of that as a JSON-ready dict,
+    with ``word_index`` (word -> rank, as from ``imdb.get_word_index()``)
+    cut down to the words the model knows.
+    """
+    kept = {word: rank for word, rank in word_index.items()
+            if rank + index_from < max_features}
+    return {"word_index": kept, "max_features": max_features,
+            "maxlen": maxlen, "start_char": start_char, "oov_char": oov_char,
+            "index_from": index_from, "padding": "pre", "truncating": "pre",
+            "tokenizer": "text_to_word_sequence(clean_review(text))"}
+
+
+def encode_texts(texts, vocabulary):
+    """Turn raw texts into the padded index array the IMDB model takes,
+    exactly as its training data was made (see :func:`imdb_vocabulary`).
+
+    Returns
+    -------
+    numpy.ndarray, int32, shape (len(texts), maxlen)
+    """
+    from theano_rnn.preprocessing import (clean_review, pad_sequences,
+                                          text_to_word_sequence)
+    v = vocabulary
+    sequences = []
+    for text in texts:
+        words = text_to_word_sequence(clean_review(text))
+        indices = [v["word_index"][w] + v["index_from"]
+                   if w in v["word_index"] else v["oov_char"] for w in words]
+        sequences.append([v["start_char"]] + indices)
+    return pad_sequences(sequences, maxlen=v["maxlen"], padding=v["padding"],
+                         truncating=v["truncating"])
+
+
+# --- Results ----------------------------------------------------------------
+
+def write_history(history, path):
+    """Write the per-epoch logs of ``fit`` to ``path``, atomically.
+
+    Parameters
+    ----------
+    history : dict
+        ``History.history``: log name -> list of one value per epoch.
+    path : str
+        ``.csv``: a header ``epoch,<names...>`` and one row per epoch
+        (epochs counted from 1); ``.json``: ``{"epoch": [1, 2, ...],
+        "<name>": [...], ...}``.
+    """
+    from theano_rnn.saving import atomic_write
+    names = sorted(history)
+    epochs = list(range(1, 1 + max((len(v) for v in history.values()),
+                                   default=0)))
+    columns = {name: [float(x) for x in history[name]] for name in names}
+    if path.lower().endswith(".json"):
+        text = json.dumps(dict(columns, epoch=epochs), indent=1)
+    else:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(["epoch"] + names)
+        for i, epoch in enumerate(epochs):
+            writer.writerow([epoch] + [
+                repr(columns[n][i]) if i < len(columns[n]) else ""
+                for n in names])
+        text = buffer.getvalue()
+    atomic_write(path, lambda stream: stream.write(text.encode("utf-8")))
+
+
+def history_panel(history, metric, label=None):
+    """A panel for :func:`save_plot`: ``metric`` (and ``val_<metric>`` if
+    logged) against the epoch."""
+    def draw(axes):
+        for name, style in ((metric, "o-"), ("val_" + metric, "s--")):
+            values = history.get(name)
+            if values:
+                axes.plot(range(1, len(values) + 1), values, style,
+                          label=name)
+        axes.set_xlabel("epoch")
+        axes.xaxis.get_major_locator().set_params(integer=True)
+        axes.set_ylabel(label or metric)
+        axes.set_title(label or metric)
+        axes.grid(alpha=0.3)
+        axes.legend()
+    return draw
+
+
+def save_results(args, model, history, metadata, panels, title):
+    """Write what a training run produces, as the options ask.
+
+    Saves the model to ``--save`` with ``metadata`` plus the command-line
+    settings, the per-epoch logs to ``--history`` and ``panels`` (see
+    :func:`save_plot`) to ``--plot``, printing where each went.
+    """
+    settings = {k: v for k, v in sorted(vars(args).items())
+                if isinstance(v, (int, float, str, type(None)))}
+    save_model(model, args.save, dict(metadata, settings=settings))
+    print("Model saved to %s (metadata: %s%s)"
+          % (args.save, args.save, METADATA_SUFFIX))
+    if args.history:
+        write_history(history.history, args.history)
+        print("History written to %s" % args.history)
+    if args.plot:
+        save_plot(args.plot, panels, title)
+
+
+def save_plot(path, panels, title=None):
+    """Draw ``panels`` (functions drawing on a matplotlib ``Axes``) side by
+    side and save them as a PNG at ``path``.
+
+    matplotlib is an optional extra: without it, one line saying the plot
+    was skipped is printed instead.
+
+    Returns
+    -------
+    bool
+        Whether the file was written.
+    """
+    try:
+        import matplotlib
+        matplotlib.use("Agg")  # draw to files; no display needed
+        import matplotlib.pyplot as plt
+    except ImportError as error:
+        print("Plot skipped: matplotlib is not installed (%s); install it "
+              "with: pip install 'theano_rnn[plot]'" % error)
+        return False
+    from theano_rnn.saving import atomic_write
+    figure, axes = plt.subplots(1, len(panels), squeeze=False,
+                                figsize=(5.5 * len(panels), 4.2))
+    for draw, ax in zip(panels, axes[0]):
+        draw(ax)
+    if title:
+        figure.suptitle(title)
+    figure.tight_layout()
+    try:
+        atomic_write(path, lambda stream: figure.savefig(stream, format="png",
+                                                         dpi=100))
+    finally:
+        plt.close(figure)
+    print("Plot saved to %s" % path)
+    return True
+
+
+def parse_numbers(text):
+    """The numbers in ``text``, separated by commas and/or white space.
+
+    Raises
+    ------
+    ValueError
+        Naming the first item that is not a number.
+    """
+    values = []
+    for item in re.split(r"[,\s]+", text.strip()):
+        if not item:
+            continue
+        try:
+            value = float(item)
+        except ValueError:
+            value = None
+        if value is None or not math.isfinite(value):
+            raise ValueError("not a number: %r (expected finite numbers "
+                             "separated by commas or spaces)" % item)
+        values.append(value)
+    return values

@@ -1,0 +1,305 @@
+"""Tests of the example scripts (``scripts/``), run as a user would run them:
+as subprocesses, on small settings, checking that they learn and write
+their files.
+
+* ``train_sine.py`` trains a tiny GRU (200 waves of 20 steps, 8 units);
+  ``predict.py`` then forecasts from the saved model.
+* ``train_imdb.py`` trains a small LSTM on 2,000 real reviews, found only
+  through the data-path setting (``THEANO_RNN_DATA``); skipped when
+  ``theano_rnn.datasets.imdb.find_source()`` finds no data.
+* Bad arguments and bad model files end with a message and a non-zero exit
+  status, without a traceback.
+
+Every subprocess writes into ``tmp_path``.  ``THEANO_RNN_HOME`` (the dataset
+cache) is pointed there too, but ``HOME`` is left alone: Theano's compile
+cache lives in ``~/.theano`` and moving it would recompile everything.
+
+Thresholds were measured on a 2-core machine (seeds 1 to 6 for the sine,
+1 to 4 for IMDB) and leave a clear margin; see the constants below.
+"""
+import csv
+import hashlib
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from theano_rnn import datasets
+from theano_rnn.datasets import imdb
+
+SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
+HAS_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
+
+# train_sine.py --samples 200 --seq-length 20 --units 8 --epochs 60: test MSE
+# 0.0001 with --seed 1 (0.00005 to 0.0025 over seeds 1-6, ~10 s); a
+# constant guess scores about 0.5.
+SINE_ARGS = ["--samples", 200, "--seq-length", 20, "--units", 8,
+             "--epochs", 60, "--seed", 1]
+SINE_MAX_MSE = 0.02
+# train_imdb.py on 2,000 + 2,000 reviews, 3 epochs: test accuracy 0.76-0.78
+# with --seed 2 (0.74 to 0.78 over seeds 1-4), ~30 s of which training 3 s.
+IMDB_ARGS = ["--limit", 2000, "--units", 32, "--embed-dim", 32,
+             "--maxlen", 100, "--max-features", 5000, "--epochs", 3,
+             "--seed", 2]
+IMDB_MIN_ACCURACY = 0.70
+
+POSITIVE = ("This movie was wonderful: a great, beautiful film with "
+            "excellent acting. I loved it, one of the best of the year.")
+NEGATIVE = ("This was the worst movie I have ever seen. Terrible acting, an "
+            "awful and boring plot, a complete waste of time.")
+
+
+def run_script(name, *args, env=None, stdin=None, timeout=900):
+    """Run ``scripts/<name>`` with ``args``; return the CompletedProcess
+    (``stdout``/``stderr`` as text)."""
+    return subprocess.run(
+        [sys.executable, str(SCRIPTS / name)] + [str(a) for a in args],
+        input=stdin, capture_output=True, text=True, env=env,
+        timeout=timeout)
+
+
+def check_ok(result):
+    """Fail with the script's output if it did not exit with status 0."""
+    assert result.returncode == 0, (
+        "exit status %d\n--- stdout\n%s\n--- stderr\n%s"
+        % (result.returncode, result.stdout, result.stderr))
+    return result
+
+
+def value_after(label, text):
+    """The number following ``label`` on its line of ``text``."""
+    for line in text.splitlines():
+        if line.startswith(label):
+            return float(line[len(label):].split()[0])
+    raise AssertionError("no line starting with %r in:\n%s" % (label, text))
+
+
+def check_plot(result, path):
+    """With matplotlib the PNG exists; without it, one line says why the
+    plot was skipped."""
+    if HAS_MATPLOTLIB:
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    else:
+        assert not path.exists()
+        skipped = [line for line in result.stdout.splitlines()
+                   if line.startswith("Plot skipped")]
+        assert len(skipped) == 1 and "matplotlib" in skipped[0]
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory):
+    """The test environment, with the dataset cache in a temporary folder
+    (HOME, and so Theano's compile cache, unchanged)."""
+    environment = dict(os.environ)
+    environment[datasets.HOME_ENV] = str(tmp_path_factory.mktemp("home"))
+    return environment
+
+
+# --- Sine waves -------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def sine_run(tmp_path_factory, env):
+    """Train the small sine model once for the tests below."""
+    out = tmp_path_factory.mktemp("sine")
+    paths = {"model": out / "sine.npz", "history": out / "history.csv",
+             "plot": out / "sine.png"}
+    result = check_ok(run_script(
+        "train_sine.py", *SINE_ARGS, "--quiet", "--save", paths["model"],
+        "--history", paths["history"], "--plot", paths["plot"], env=env))
+    return result, paths
+
+
+def test_train_sine_learns_the_next_value(sine_run):
+    result, _ = sine_run
+    assert value_after("Test MSE:", result.stdout) < SINE_MAX_MSE
+    assert "Wall time:" in result.stdout
+    assert "Epoch 1/" not in result.stdout  # --quiet: no progress
+
+
+def test_train_sine_writes_model_history_and_plot(sine_run):
+    result, paths = sine_run
+    metadata = json.loads(Path(str(paths["model"]) + ".meta.json")
+                          .read_text())
+    assert metadata["task"] == "sine" and metadata["seq_length"] == 20
+    assert metadata["model_sha256"] == hashlib.sha256(
+        paths["model"].read_bytes()).hexdigest()
+    with open(paths["history"], newline="") as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == ["epoch", "loss"]
+    assert [int(row[0]) for row in rows[1:]] == list(range(1, 61))
+    losses = [float(row[1]) for row in rows[1:]]
+    assert losses[-1] < losses[0] / 10
+    check_plot(result, paths["plot"])
+
+
+def _wave(start, n):
+    """``n`` points of a sine sampled as by generate_sine_wave(seq_length=20)
+    (20 steps per two periods), from ``start``."""
+    return np.sin(start + np.arange(n) * 4 * np.pi / 20)
+
+
+def test_predict_forecasts_the_sine_from_arguments_and_stdin(sine_run, env):
+    _, paths = sine_run
+    wave = _wave(1.0, 23)
+    # Arguments form one series (negative numbers and commas allowed);
+    # --steps rolls forward.
+    numbers = ["%.6f" % v for v in wave[:20]]
+    result = check_ok(run_script("predict.py", paths["model"], "--steps", 3,
+                                 ",".join(numbers[:10]), *numbers[10:],
+                                 env=env))
+    forecast = [float(v) for v in result.stdout.strip().split(",")]
+    np.testing.assert_allclose(forecast, wave[20:], atol=0.1)
+    # Standard input: one series per line, one forecast line each.
+    lines = "\n".join(" ".join("%.6f" % v for v in _wave(s, 20))
+                      for s in (0.3, 2.0))
+    result = check_ok(run_script("predict.py", paths["model"], env=env,
+                                 stdin=lines + "\n"))
+    forecast = [float(v) for v in result.stdout.split()]
+    np.testing.assert_allclose(forecast, [_wave(0.3, 21)[-1],
+                                          _wave(2.0, 21)[-1]], atol=0.1)
+
+
+def test_predict_rejects_text_for_a_sine_model(sine_run, env):
+    result = run_script("predict.py", sine_run[1]["model"], "a", "review",
+                        env=env)
+    assert result.returncode == 1
+    assert "not a number: 'a'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+# --- IMDB -------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def imdb_run(tmp_path_factory, env):
+    """Train the small IMDB model once, on the real data found through the
+    data-path setting."""
+    source = imdb.find_source()
+    if source is None:
+        pytest.skip("real IMDB data not found: set %s to the folder holding "
+                    "aclImdb_v1.tar.gz or aclImdb_labeled.tar.gz"
+                    % datasets.DATA_ENV)
+    env = dict(env, **{datasets.DATA_ENV: source})
+    out = tmp_path_factory.mktemp("imdb")
+    paths = {"model": out / "imdb.npz", "history": out / "history.json",
+             "plot": out / "imdb.png"}
+    result = check_ok(run_script(
+        "train_imdb.py", *IMDB_ARGS, "--save", paths["model"],
+        "--history", paths["history"], "--plot", paths["plot"], env=env))
+    return result, paths, env
+
+
+def test_train_imdb_learns_on_2000_reviews(imdb_run):
+    result = imdb_run[0]
+    assert "2000 training and 2000 test reviews" in result.stdout
+    assert "Epoch 3/3" in result.stdout  # the progress of fit
+    assert value_after("Test accuracy:", result.stdout) > IMDB_MIN_ACCURACY
+    assert "Wall time:" in result.stdout
+
+
+def test_train_imdb_saves_the_vocabulary_with_the_model(imdb_run):
+    result, paths, _ = imdb_run
+    metadata = json.loads(Path(str(paths["model"]) + ".meta.json")
+                          .read_text())
+    assert metadata["task"] == "imdb"
+    assert (metadata["max_features"], metadata["maxlen"],
+            metadata["index_from"], metadata["start_char"],
+            metadata["oov_char"]) == (5000, 100, 3, 1, 2)
+    ranks = metadata["word_index"]
+    # Exactly the words whose index (rank + index_from) is below 5000.
+    assert sorted(ranks.values()) == list(range(1, 4997))
+    assert ranks["the"] == 1
+    history = json.loads(paths["history"].read_text())
+    assert history["epoch"] == [1, 2, 3]
+    assert len(history["loss"]) == len(history["acc"]) == 3
+    check_plot(result, paths["plot"])
+
+
+def test_predict_classifies_positive_and_negative_text(imdb_run):
+    _, paths, env = imdb_run
+    result = check_ok(run_script("predict.py", paths["model"], POSITIVE,
+                                 NEGATIVE, env=env))
+    lines = result.stdout.splitlines()
+    assert len(lines) == 2
+    (p_pos, verdict_pos), (p_neg, verdict_neg) = [
+        line.split("\t")[:2] for line in lines]
+    assert verdict_pos == "positive" and float(p_pos) > 0.6
+    assert verdict_neg == "negative" and float(p_neg) < 0.4
+    # The same texts on standard input, one per line (blank lines skipped).
+    result = check_ok(run_script("predict.py", paths["model"], env=env,
+                                 stdin="%s\n\n%s\n" % (POSITIVE, NEGATIVE)))
+    assert result.stdout == "\n".join(lines) + "\n"
+
+
+def test_predict_refuses_steps_for_an_imdb_model(imdb_run):
+    _, paths, env = imdb_run
+    result = run_script("predict.py", paths["model"], "--steps", 2, "good",
+                        env=env)
+    assert result.returncode == 2
+    assert "--steps" in result.stderr and "Traceback" not in result.stderr
+
+
+# --- Bad input --------------------------------------------------------------
+
+@pytest.mark.parametrize("script, args, argument", [
+    ("train_imdb.py", ["--maxlen", 0], "--maxlen"),
+    ("train_imdb.py", ["--max-features", 3], "--max-features"),
+    ("train_imdb.py", ["--data", "{tmp}/missing"], "--data"),
+    ("train_imdb.py", ["--data", "{tmp}"], "--data"),  # exists, no IMDB data
+    ("train_imdb.py", ["--dropout", 1], "--dropout"),
+    ("train_imdb.py", ["--history", "{tmp}/history.txt"], "--history"),
+    ("train_sine.py", ["--seq-length", 0], "--seq-length"),
+    ("train_sine.py", ["--cell", "transformer"], "--cell"),
+    ("train_sine.py", ["--save", "{tmp}"], "--save"),  # a directory
+])
+def test_bad_arguments_exit_with_a_message_naming_them(
+        tmp_path, env, script, args, argument):
+    args = [str(a).format(tmp=tmp_path) for a in args]
+    if "--save" not in args:  # never the default runs/ of the current dir
+        args += ["--save", str(tmp_path / "m.npz")]
+    result = run_script(script, *args, env=env)
+    assert result.returncode == 2
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("%s: error: argument %s" % (script, argument))
+    assert "Traceback" not in result.stderr
+    assert list(tmp_path.iterdir()) == []  # nothing written
+
+
+def _save_model_without_metadata(path):
+    """A valid model file not written by the training scripts."""
+    from theano_rnn.layers import Dense
+    from theano_rnn.models import Sequential
+    Sequential([Dense(1, input_shape=(3,))]).save(str(path))
+
+
+@pytest.mark.parametrize("case, message", [
+    ("missing", "no such file"),
+    ("corrupt", "not a theano_rnn.model file"),
+    ("no metadata", "has no metadata file"),
+    ("other task", "predict.py knows the tasks"),
+    ("stale metadata", "written for another model file"),
+])
+def test_predict_rejects_bad_model_files(tmp_path, env, case, message):
+    model = tmp_path / "model.npz"
+    meta = tmp_path / "model.npz.meta.json"
+    if case == "corrupt":
+        model.write_bytes(b"this is not a model")
+    elif case != "missing":
+        _save_model_without_metadata(model)
+        digest = hashlib.sha256(model.read_bytes()).hexdigest()
+        if case == "other task":
+            meta.write_text(json.dumps({"task": "translation",
+                                        "model_sha256": digest}))
+        elif case == "stale metadata":
+            meta.write_text(json.dumps({"task": "sine", "seq_length": 3,
+                                        "model_sha256": "0" * 64}))
+    result = run_script("predict.py", model, "1 2 3", env=env)
+    assert result.returncode == 1
+    assert message in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith(
+        "predict.py: error: ")
+    assert "Traceback" not in result.stderr

@@ -71,8 +71,9 @@ default ``benchmark.json``) holding:
     "min_s", "max_s", "calls"}`` (seconds per call of one batch) and
     ``COMPILE`` is ``{"train_function_s", "compile_s", "import_s"}``: the
     training function's compile time, the wall time of ``model.compile``
-    (all three functions) and the time to import theano_rnn (which compiles
-    Theano's own C helpers when the cache is empty).
+    (all three functions) and the time to import theano_rnn and Theano
+    (Theano's own C helpers, such as its lazy linker, are compiled on first
+    use, so with an empty cache they count in the compile times).
 ``torch_unavailable``
     Why PyTorch was not used, or ``null``.
 
@@ -81,7 +82,7 @@ the table are still written, with the error messages).
 
 Usage::
 
-    python scripts/benchmark.py                     # all cells, ~10-20 min
+    python scripts/benchmark.py                     # all cells, ~10 min
     python scripts/benchmark.py --cell gru --skip-cold
     python scripts/benchmark.py --quick             # smoke test, ~1 min
 
@@ -355,7 +356,7 @@ def measure_compile(config):
     :func:`compile_theano_model`), with whatever compile cache
     ``THEANO_FLAGS`` points to."""
     start = time.perf_counter()
-    import theano_rnn  # noqa: F401  (Theano compiles its helpers here)
+    import theano_rnn  # noqa: F401  (configures Theano first)
     import theano  # noqa: F401
     import_s = time.perf_counter() - start
     result = compile_theano_model(build_theano_model(config))

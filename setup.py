@@ -19,6 +19,8 @@ setup(
         # on NumPy 2.
         "numpy>=1.19,<1.24",
         "scipy>=1.5,<1.12",
+        # Theano imports pkg_resources, which setuptools 81 removed.
+        "setuptools<81",
     ],
     extras_require={
         "test": ["pytest>=7", "hypothesis>=6"],

@@ -34,6 +34,14 @@ def test_dropout_layer_rate_is_checked():
         Dropout(1.5)
 
 
+@pytest.mark.parametrize("seed", [0, -1, 2 ** 40, "7", 1.5])
+def test_dropout_seed_must_be_a_positive_integer(seed):
+    with pytest.raises(ValueError, match="seed must be None or an integer"):
+        LSTM(4, dropout=0.2, seed=seed)
+    with pytest.raises(ValueError, match="seed must be None or an integer"):
+        Dropout(0.2, seed=seed)
+
+
 @pytest.mark.parametrize("argument", ["activation", "recurrent_activation"])
 def test_unknown_activation_names_the_argument(argument):
     with pytest.raises(ValueError, match="%s: unknown activation 'swishy'"

@@ -15,7 +15,11 @@ def make_stream(seed=None):
     ``None``."""
     if seed is None:
         seed = int(np.random.randint(1, 2 ** 30))
-    return MRG_RandomStream(seed)
+    elif isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) \
+            or not 0 < seed < 2 ** 31 - 1:
+        raise ValueError("seed must be None or an integer in [1, 2**31 - 1), "
+                         "got %r" % (seed,))
+    return MRG_RandomStream(int(seed))
 
 
 def stream_states(stream):

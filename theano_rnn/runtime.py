@@ -1,7 +1,7 @@
 """Make theano-pymc 1.1.2 work on a modern Python before Theano is imported.
 
 ``import theano_rnn`` imports this module first, so that every other module
-of the package can simply ``import theano``.  It does three things, and only
+of the package can simply ``import theano``.  It does four things, and only
 where the user has not decided otherwise (a flag set in ``THEANO_FLAGS`` or in
 a ``.theanorc`` file always wins):
 
@@ -14,7 +14,9 @@ a ``.theanorc`` file always wins):
 2. **floatX.**  Defaults to ``float32``, the precision Theano-era models
    trained in.  Tests switch to ``float64`` with
    ``theano.config.change_flags(floatX='float64')``.
-3. **Scan.**  Theano's pre-generated Cython scan loop (``scan_perform``) does
+3. **Noise.**  Theano imports ``pkg_resources``, whose deprecation warning
+   setuptools prints on every run; that one warning is filtered out.
+4. **Scan.**  Theano's pre-generated Cython scan loop (``scan_perform``) does
    not compile on Python >= 3.11.  Registering its module as unimportable
    (``sys.modules[...] = None``) makes ``Scan`` fall back to its Python loop,
    which computes the same thing.
@@ -122,6 +124,8 @@ def configure():
         current = os.environ.get("THEANO_FLAGS", "")
         os.environ["THEANO_FLAGS"] = ",".join(
             [f for f in [current] + extra if f])
+    warnings.filterwarnings("ignore", message="pkg_resources is deprecated",
+                            category=UserWarning)
     if not scan_extension_builds() and _SCAN_EXT not in sys.modules:
         sys.modules[_SCAN_EXT] = None
         SETTINGS["scan"] = "python"

@@ -11,8 +11,9 @@ What lives here
   the errors a user can cause (missing file, bad data...) into one line on
   stderr and a non-zero exit status instead of a traceback.
 * **Models**: :func:`recurrent_layer` (``--cell lstm|gru|rnn``), and
-  :func:`save_model` / :func:`load_model`, which keep, next to the model, the
-  facts needed to use it later (the task, the IMDB vocabulary...).
+  :func:`load_model`, which loads a model saved by :func:`save_results`
+  together with the facts needed to use it (the task, the IMDB
+  vocabulary...).
 * **IMDB text**: :func:`imdb_vocabulary` records how ``train_imdb.py`` turned
   reviews into word indices, and :func:`encode_texts` applies the same
   recipe to any text, so ``predict.py`` tokenises exactly as training did.
@@ -22,16 +23,15 @@ What lives here
 
 Where the metadata goes
 -----------------------
-:meth:`theano_rnn.models.Sequential.save` writes the architecture, weights
-and training state but has no place for user metadata, so :func:`save_model`
-writes it to a *sidecar* JSON file, ``<model file>.meta.json``, written
-atomically after the model and holding the SHA-256 of the model file: a
-sidecar left over from another model is detected instead of silently giving
-wrong word indices.
+Into the model file itself: :func:`save_results` sets ``model.metadata``
+(the task, the IMDB vocabulary, the command-line settings, the test
+results) before :meth:`theano_rnn.models.Sequential.save`, and
+``theano_rnn.models.load_model`` gives it back as ``model.metadata``.  A
+model file therefore always travels with the vocabulary it was trained
+with: there is no second file to lose or to mix up.
 """
 import argparse
 import csv
-import hashlib
 import io
 import json
 import math
@@ -44,8 +44,6 @@ import numpy as np
 
 #: The recurrent layers ``--cell`` can choose: name -> layer class name.
 CELLS = {"lstm": "LSTM", "gru": "GRU", "rnn": "SimpleRNN"}
-#: Suffix of the metadata file written beside a model by :func:`save_model`.
-METADATA_SUFFIX = ".meta.json"
 #: Formats :func:`write_history` can write, by file-name extension.
 HISTORY_FORMATS = (".csv", ".json")
 
@@ -137,9 +135,9 @@ def add_training_arguments(parser, cell, units, epochs, batch_size,
                             "repeatable run; unseeded by default")
     group = parser.add_argument_group("output")
     group.add_argument("--save", metavar="PATH", default=save_pattern,
-                       help="where to save the trained model (its metadata "
-                            "goes to PATH%s); {cell} is replaced by the cell"
-                            % METADATA_SUFFIX)
+                       help="where to save the trained model, with its "
+                            "metadata (task, settings...) in the same file; "
+                            "{cell} is replaced by the cell")
     group.add_argument("--history", metavar="PATH", default=None,
                        help="write the per-epoch loss and metrics to this "
                             ".csv or .json file")
@@ -250,70 +248,28 @@ def recurrent_layer(cell, units, **kwargs):
     return getattr(layers, CELLS[cell])(units, **kwargs)
 
 
-def save_model(model, path, metadata):
-    """Save ``model`` to ``path`` and ``metadata`` (a JSON-ready dict) to
-    ``path + METADATA_SUFFIX``, both atomically.
-
-    The metadata gets the SHA-256 of the model file (``model_sha256``) and
-    the library version, so :func:`load_model` can tell whether the two
-    files belong together.
-    """
-    import theano_rnn
-    from theano_rnn.saving import atomic_write
-    model.save(path)
-    metadata = dict(metadata, model_sha256=_sha256(path),
-                    theano_rnn_version=theano_rnn.__version__)
-    text = json.dumps(metadata, indent=1, sort_keys=True, ensure_ascii=False)
-    atomic_write(path + METADATA_SUFFIX,
-                 lambda stream: stream.write(text.encode("utf-8")))
-
-
 def load_model(path):
-    """Load a model saved by :func:`save_model`, for prediction only.
+    """Load a model saved by a training script (:func:`save_results`), for
+    prediction only: not compiled for training (faster to load).
 
-    Returns
-    -------
-    (model, metadata)
-        The model is not compiled for training (faster to load).
+    Its ``metadata`` says what it was trained for (``task``) and how to
+    prepare its input (e.g. the IMDB vocabulary).
 
     Raises
     ------
     FileNotFoundError
         If ``path`` does not exist.
     ValueError
-        If ``path`` is not a valid model file (``ModelFileError``), or its
-        metadata file is missing, unreadable or belongs to another model.
+        If ``path`` is not a valid model file (``ModelFileError``), or holds
+        a model saved without metadata.
     """
     from theano_rnn.models import load_model as load_sequential
     model = load_sequential(path, compile=False)
-    meta_path = path + METADATA_SUFFIX
-    try:
-        with open(meta_path, encoding="utf-8") as f:
-            metadata = json.load(f)
-    except FileNotFoundError:
+    if not model.metadata:
         raise ValueError(
-            "%s has no metadata file %s: this script needs a model saved by "
-            "train_imdb.py or train_sine.py" % (path, meta_path)) from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ValueError("cannot read the metadata file %s (%s)"
-                         % (meta_path, error)) from None
-    if not isinstance(metadata, dict):
-        raise ValueError("the metadata file %s does not hold a JSON object"
-                         % meta_path)
-    if metadata.get("model_sha256") != _sha256(path):
-        raise ValueError(
-            "the metadata file %s was written for another model file than "
-            "%s (the model was replaced or edited); train and save the model "
-            "again" % (meta_path, path))
-    return model, metadata
-
-
-def _sha256(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+            "%s has no metadata: this script needs a model saved by "
+            "train_imdb.py or train_sine.py" % path)
+    return model
 
 
 # --- IMDB text --------------------------------------------------------------
@@ -413,15 +369,16 @@ def history_panel(history, metric, label=None):
 def save_results(args, model, history, metadata, panels, title):
     """Write what a training run produces, as the options ask.
 
-    Saves the model to ``--save`` with ``metadata`` plus the command-line
-    settings, the per-epoch logs to ``--history`` and ``panels`` (see
-    :func:`save_plot`) to ``--plot``, printing where each went.
+    Saves the model to ``--save`` with ``metadata`` (a JSON-ready dict) plus
+    the command-line settings as its ``model.metadata``, the per-epoch logs
+    to ``--history`` and ``panels`` (see :func:`save_plot`) to ``--plot``,
+    printing where each went.
     """
     settings = {k: v for k, v in sorted(vars(args).items())
                 if isinstance(v, (int, float, str, type(None)))}
-    save_model(model, args.save, dict(metadata, settings=settings))
-    print("Model saved to %s (metadata: %s%s)"
-          % (args.save, args.save, METADATA_SUFFIX))
+    model.metadata = dict(metadata, settings=settings)
+    model.save(args.save)
+    print("Model saved to %s (metadata included)" % args.save)
     if args.history:
         write_history(history.history, args.history)
         print("History written to %s" % args.history)

@@ -6,7 +6,7 @@ input when none is given.  Prints one line per text:
 
     <probability of positive>  positive|negative  <text>
 
-The text is tokenised with the vocabulary stored beside the model, as the
+The text is tokenised with the vocabulary stored in the model file, as the
 training reviews were.
 
 Sine model: the TEXT arguments together are one series of numbers
@@ -33,8 +33,7 @@ def parse_args(argv=None):
     parser = _common.make_parser(__doc__)
     parser.add_argument("model", metavar="MODEL",
                         help="model file written by train_imdb.py or "
-                             "train_sine.py (with its MODEL%s)"
-                             % _common.METADATA_SUFFIX)
+                             "train_sine.py")
     parser.add_argument("inputs", metavar="TEXT", nargs="*",
                         help="texts to classify, or the numbers of a series "
                              "(default: read standard input)")
@@ -55,9 +54,9 @@ def read_inputs(args):
     return [line.rstrip("\n") for line in sys.stdin if line.strip()]
 
 
-def classify(model, metadata, texts, batch_size):
+def classify(model, texts, batch_size):
     """Print the probability and verdict of each text."""
-    x = _common.encode_texts(texts, metadata)
+    x = _common.encode_texts(texts, model.metadata)
     probabilities = model.predict(x, batch_size=batch_size)[:, 0]
     for text, p in zip(texts, probabilities):
         label = "positive" if p >= 0.5 else "negative"
@@ -77,17 +76,17 @@ def forecast(model, series, window, steps):
 
 def main(argv=None):
     args = parse_args(argv)
-    model, metadata = _common.load_model(args.model)
-    task = metadata.get("task")
+    model = _common.load_model(args.model)
+    task = model.metadata.get("task")
     if task == "imdb":
         if args.steps is not None:
             _common.fail("argument --steps: applies to sine models only; %s "
                          "is an IMDB sentiment model" % args.model, 2)
         texts = read_inputs(args)
         if texts:
-            classify(model, metadata, texts, args.batch_size)
+            classify(model, texts, args.batch_size)
     elif task == "sine":
-        window = metadata["seq_length"]
+        window = model.metadata["seq_length"]
         if args.inputs:
             series_list = [_common.parse_numbers(" ".join(args.inputs))]
         else:

@@ -17,8 +17,9 @@ else from the folder named by the environment variable THEANO_RNN_DATA,
 else from ~/.theano_rnn/datasets (downloaded there if missing).  Words
 ranked beyond --max-features become the out-of-vocabulary index.
 
-The trained model is saved with its vocabulary (in MODEL.meta.json), so
-that predict.py can classify new text tokenised exactly as in training:
+The trained model is saved with its vocabulary (in the model file's
+metadata), so that predict.py can classify new text tokenised exactly as in
+training:
 
     python scripts/train_imdb.py --limit 2000 --epochs 2
     python scripts/predict.py runs/imdb_lstm.npz "A wonderful film."

@@ -172,16 +172,106 @@ def test_custom_losses_are_found_through_custom_objects(tmp_path):
     assert loaded.metrics_names == ["loss", "mae"]
 
 
-def test_model_checkpoint_writes_loadable_models(tmp_path):
+def test_model_checkpoint_writes_loadable_models_with_metadata(tmp_path):
     model = Sequential([Dense(1, input_shape=(3,))])
     model.compile("mse", "sgd")
+    model.metadata = {"task": "demo"}
     pattern = str(tmp_path / "epoch{epoch:02d}.npz")
     model.fit(np.ones((4, 3)), np.zeros(4), epochs=2, verbose=0,
               callbacks=[callbacks.ModelCheckpoint(pattern)])
     assert sorted(os.listdir(str(tmp_path))) == ["epoch01.npz",
                                                  "epoch02.npz"]
-    assert_same_weights(load_model(pattern.format(epoch=2)).get_weights(),
-                        model.get_weights())
+    loaded = load_model(pattern.format(epoch=2))
+    assert_same_weights(loaded.get_weights(), model.get_weights())
+    assert loaded.metadata == {"task": "demo"}
+
+
+# -- metadata -----------------------------------------------------------------
+
+#: Every kind of JSON value, nested, with text JSON must escape.
+METADATA = {"task": "imdb", "word_index": {"the": 1, "caf\u00e9": 2,
+                                           "a \"quoted\"\nline": 3},
+            "maxlen": 100, "rate": 0.1 + 0.2, "big": 2 ** 70, "tiny": 5e-324,
+            "flags": [True, False, None], "nested": [[], {}, [1.5, "x"]],
+            "": "empty key"}
+
+
+def small_model():
+    return Sequential([Dense(1, input_shape=(3,))])
+
+
+def test_metadata_round_trips_exactly_inside_the_model_file(tmp_path):
+    model = small_model()
+    assert model.metadata == {}
+    model.metadata = METADATA
+    path = str(tmp_path / "model.npz")
+    model.save(path)
+    assert os.listdir(str(tmp_path)) == ["model.npz"]  # no other file
+    for compile in (True, False):
+        loaded = load_model(path, compile=compile)
+        assert loaded.metadata == METADATA
+        assert json.dumps(loaded.metadata, sort_keys=True) == \
+            json.dumps(METADATA, sort_keys=True)  # same types, same floats
+    with np.load(path, allow_pickle=False) as archive:
+        header = json.loads(archive["header"].tobytes().decode("utf-8"))
+    assert header["version"] == 1 and header["metadata"] == METADATA
+
+
+def test_save_metadata_argument_overrides_the_attribute_for_that_file(
+        tmp_path):
+    model = small_model()
+    model.metadata = {"kept": True}
+    path = str(tmp_path / "model.npz")
+    model.save(path, metadata={"task": "sine"})
+    assert load_model(path).metadata == {"task": "sine"}
+    assert model.metadata == {"kept": True}
+    model.save(path, metadata={})
+    assert load_model(path).metadata == {}
+
+
+def test_files_without_metadata_load_with_an_empty_dict(tmp_path):
+    path = str(tmp_path / "model.npz")
+    small_model().save(path)
+    assert load_model(path).metadata == {}
+    # A file written before metadata existed has no entry at all.
+    old = rewrite_header(path, tmp_path / "old.npz",
+                         lambda h: h.pop("metadata"))
+    assert load_model(old).metadata == {}
+
+
+def test_metadata_that_is_not_an_object_in_the_file_is_reported(tmp_path):
+    path = str(tmp_path / "model.npz")
+    small_model().save(path)
+    bad = rewrite_header(path, tmp_path / "bad.npz",
+                         lambda h: h.update(metadata=[1, 2]))
+    with pytest.raises(ModelFileError, match="metadata is a list"):
+        load_model(bad)
+
+
+@pytest.mark.parametrize("metadata, reason", [
+    (["a", "list"], "must be a dict, got list"),
+    ({"x": np.float32(1.5)}, "JSON-serialisable.*float32"),
+    ({"x": object()}, "JSON-serialisable.*object"),
+    ({"x": float("nan")}, "JSON-serialisable.*float"),
+    ({"x": (1, 2)}, "tuples"),
+    ({1: "one"}, "non-string keys"),
+])
+@pytest.mark.parametrize("how", ["attribute", "argument"])
+def test_bad_metadata_is_refused_before_anything_is_written(
+        tmp_path, metadata, reason, how):
+    model = small_model()
+    path = str(tmp_path / "model.npz")
+    model.save(path)
+    before = open(path, "rb").read()
+    if how == "attribute":
+        model.metadata = metadata
+        arguments = {}
+    else:
+        arguments = {"metadata": metadata}
+    with pytest.raises(ValueError, match="^metadata .*" + reason):
+        model.save(path, **arguments)
+    assert os.listdir(str(tmp_path)) == ["model.npz"]
+    assert open(path, "rb").read() == before
 
 
 # -- bad files ---------------------------------------------------------------------

@@ -6,7 +6,9 @@ their files.
   ``predict.py`` then forecasts from the saved model.
 * ``train_imdb.py`` trains a small LSTM on 2,000 real reviews, found only
   through the data-path setting (``THEANO_RNN_DATA``); skipped when
-  ``theano_rnn.datasets.imdb.find_source()`` finds no data.
+  ``theano_rnn.datasets.imdb.find_source()`` finds no data.  ``predict.py``
+  then classifies text with a copy of the model file alone: the vocabulary
+  travels inside it (``model.metadata``).
 * Bad arguments and bad model files end with a message and a non-zero exit
   status, without a traceback.
 
@@ -18,10 +20,10 @@ Thresholds were measured on a 2-core machine (seeds 1 to 6 for the sine,
 1 to 4 for IMDB) and leave a clear margin; see the constants below.
 """
 import csv
-import hashlib
 import importlib.util
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -31,6 +33,7 @@ import pytest
 
 from theano_rnn import datasets
 from theano_rnn.datasets import imdb
+from theano_rnn.models import load_model
 
 SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
 HAS_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
@@ -121,13 +124,24 @@ def test_train_sine_learns_the_next_value(sine_run):
     assert "Epoch 1/" not in result.stdout  # --quiet: no progress
 
 
+def saved_metadata(path):
+    """The metadata inside the model file at ``path``."""
+    return load_model(str(path), compile=False).metadata
+
+
+def check_no_other_files(paths):
+    """The run's folder holds only the files asked for (``paths``, all in
+    one folder): no metadata file beside the model."""
+    assert {f.name for f in paths["model"].parent.iterdir()} == {
+        p.name for p in paths.values() if p.exists()}
+
+
 def test_train_sine_writes_model_history_and_plot(sine_run):
     result, paths = sine_run
-    metadata = json.loads(Path(str(paths["model"]) + ".meta.json")
-                          .read_text())
+    metadata = saved_metadata(paths["model"])
     assert metadata["task"] == "sine" and metadata["seq_length"] == 20
-    assert metadata["model_sha256"] == hashlib.sha256(
-        paths["model"].read_bytes()).hexdigest()
+    assert metadata["settings"]["units"] == 8
+    check_no_other_files(paths)
     with open(paths["history"], newline="") as f:
         rows = list(csv.reader(f))
     assert rows[0] == ["epoch", "loss"]
@@ -203,8 +217,7 @@ def test_train_imdb_learns_on_2000_reviews(imdb_run):
 
 def test_train_imdb_saves_the_vocabulary_with_the_model(imdb_run):
     result, paths, _ = imdb_run
-    metadata = json.loads(Path(str(paths["model"]) + ".meta.json")
-                          .read_text())
+    metadata = saved_metadata(paths["model"])
     assert metadata["task"] == "imdb"
     assert (metadata["max_features"], metadata["maxlen"],
             metadata["index_from"], metadata["start_char"],
@@ -213,16 +226,22 @@ def test_train_imdb_saves_the_vocabulary_with_the_model(imdb_run):
     # Exactly the words whose index (rank + index_from) is below 5000.
     assert sorted(ranks.values()) == list(range(1, 4997))
     assert ranks["the"] == 1
+    check_no_other_files(paths)
     history = json.loads(paths["history"].read_text())
     assert history["epoch"] == [1, 2, 3]
     assert len(history["loss"]) == len(history["acc"]) == 3
     check_plot(result, paths["plot"])
 
 
-def test_predict_classifies_positive_and_negative_text(imdb_run):
+def test_predict_classifies_text_with_the_model_file_alone(imdb_run,
+                                                           tmp_path):
     _, paths, env = imdb_run
-    result = check_ok(run_script("predict.py", paths["model"], POSITIVE,
-                                 NEGATIVE, env=env))
+    # Only the model file, copied elsewhere under another name: the
+    # vocabulary comes with it.
+    model = tmp_path / "copied_model.npz"
+    shutil.copyfile(str(paths["model"]), str(model))
+    result = check_ok(run_script("predict.py", model, POSITIVE, NEGATIVE,
+                                 env=env))
     lines = result.stdout.splitlines()
     assert len(lines) == 2
     (p_pos, verdict_pos), (p_neg, verdict_neg) = [
@@ -230,7 +249,7 @@ def test_predict_classifies_positive_and_negative_text(imdb_run):
     assert verdict_pos == "positive" and float(p_pos) > 0.6
     assert verdict_neg == "negative" and float(p_neg) < 0.4
     # The same texts on standard input, one per line (blank lines skipped).
-    result = check_ok(run_script("predict.py", paths["model"], env=env,
+    result = check_ok(run_script("predict.py", model, env=env,
                                  stdin="%s\n\n%s\n" % (POSITIVE, NEGATIVE)))
     assert result.stdout == "\n".join(lines) + "\n"
 
@@ -269,34 +288,28 @@ def test_bad_arguments_exit_with_a_message_naming_them(
     assert list(tmp_path.iterdir()) == []  # nothing written
 
 
-def _save_model_without_metadata(path):
-    """A valid model file not written by the training scripts."""
+def _save_model(path, metadata):
+    """A valid model file with ``metadata``, not written by the training
+    scripts."""
     from theano_rnn.layers import Dense
     from theano_rnn.models import Sequential
-    Sequential([Dense(1, input_shape=(3,))]).save(str(path))
+    Sequential([Dense(1, input_shape=(3,))]).save(str(path), metadata)
 
 
 @pytest.mark.parametrize("case, message", [
     ("missing", "no such file"),
     ("corrupt", "not a theano_rnn.model file"),
-    ("no metadata", "has no metadata file"),
+    ("no metadata", "has no metadata"),
     ("other task", "predict.py knows the tasks"),
-    ("stale metadata", "written for another model file"),
 ])
 def test_predict_rejects_bad_model_files(tmp_path, env, case, message):
     model = tmp_path / "model.npz"
-    meta = tmp_path / "model.npz.meta.json"
     if case == "corrupt":
         model.write_bytes(b"this is not a model")
-    elif case != "missing":
-        _save_model_without_metadata(model)
-        digest = hashlib.sha256(model.read_bytes()).hexdigest()
-        if case == "other task":
-            meta.write_text(json.dumps({"task": "translation",
-                                        "model_sha256": digest}))
-        elif case == "stale metadata":
-            meta.write_text(json.dumps({"task": "sine", "seq_length": 3,
-                                        "model_sha256": "0" * 64}))
+    elif case == "no metadata":
+        _save_model(model, {})
+    elif case == "other task":
+        _save_model(model, {"task": "translation"})
     result = run_script("predict.py", model, "1 2 3", env=env)
     assert result.returncode == 1
     assert message in result.stderr

@@ -10,8 +10,9 @@ Usage, as in Keras::
                         validation_split=0.1)
     loss, acc = model.evaluate(x_test, y_test)
     probabilities = model.predict(x_test)
+    model.metadata = {'vocabulary_size': 20000}   # any JSON-ready dict
     model.save('model.npz')
-    model = load_model('model.npz')
+    model = load_model('model.npz')   # model.metadata comes back with it
 
 What happens underneath
 -----------------------
@@ -50,6 +51,7 @@ else from ``np.random`` when the layer is created), and the shuffling in
 before creating the model (or fixed seeds everywhere) repeats a run exactly.
 """
 import itertools
+import json
 import warnings
 
 import numpy as np
@@ -109,6 +111,12 @@ class Sequential(object):
     stop_training : bool
         Set it to ``True`` (e.g. from a callback) to end :meth:`fit` after
         the current batch.
+    metadata : dict
+        Anything JSON-ready to keep with the model (``{}`` at first), e.g.
+        the vocabulary a text model was trained with.  :meth:`save` writes
+        it into the model file (so the files of
+        :class:`~theano_rnn.callbacks.ModelCheckpoint` carry it too) and
+        :func:`load_model` restores it.
     """
 
     def __init__(self, layers=None, name=None, seed=None):
@@ -123,6 +131,7 @@ class Sequential(object):
         self.layers = []
         self.stop_training = False
         self.history = None
+        self.metadata = {}
         self._reset()
         if layers is not None:
             if isinstance(layers, Layer) or not hasattr(layers, "__iter__"):
@@ -673,20 +682,40 @@ class Sequential(object):
         return {"name": self.name, "seed": self.seed,
                 "layers": [layers_module.serialize(l) for l in self.layers]}
 
-    def save(self, path):
+    def save(self, path, metadata=None):
         """Save the whole model to one file (see :mod:`theano_rnn.saving`).
 
         The file holds the architecture, the weights, the compile settings
         (loss, optimizer configuration, metrics), the optimizer state, the
-        dropout RNG states and the shuffling RNG, so that
-        :func:`load_model` gives a model that predicts identically and
-        continues training exactly where this one stands.  The write is
-        atomic: on failure ``path`` is left as it was.
+        dropout RNG states, the shuffling RNG and the metadata, so that
+        :func:`load_model` gives a model that predicts identically,
+        continues training exactly where this one stands and has the same
+        :attr:`metadata`.  The write is atomic: on failure ``path`` is left
+        as it was.
+
+        Parameters
+        ----------
+        path : str or path-like
+        metadata : dict, optional
+            What to store as the metadata of the file, instead of
+            ``self.metadata`` (which is left unchanged).  A dict that
+            survives a JSON round trip unchanged: string keys, values
+            ``str``, ``int``, finite ``float``, ``bool``, ``None`` and lists
+            and dicts of them.
+
+        Raises
+        ------
+        ValueError
+            If the metadata is not such a dict (checked before anything is
+            written).
+        OSError
+            If the file cannot be written.
         """
-        header, groups = self._file_contents()
+        metadata = self.metadata if metadata is None else metadata
+        header, groups = self._file_contents(_check_metadata(metadata))
         saving.write_file(path, saving.MODEL_FORMAT, header, groups)
 
-    def _file_contents(self):
+    def _file_contents(self, metadata):
         """The header and array groups :meth:`save` writes."""
         buildable = self.input_shape is not None
         weights = self.get_weights() if buildable else []
@@ -698,6 +727,7 @@ class Sequential(object):
             "weight_layout": self._weight_layout() if buildable else [],
             "training_config": None,
             "shuffle_rng": None,
+            "metadata": metadata,
         }
         groups = {"weights": weights, "optimizer": [], "dropout_rng": [],
                   "shuffle_rng": []}
@@ -767,6 +797,8 @@ def load_model(path, custom_objects=None, compile=True):
     shuffling RNG restored: its predictions are bit-identical to the saved
     model's, and :meth:`~Sequential.fit` continues training exactly.
     Loading does not consume ``np.random``: its state is restored afterwards.
+    The model's :attr:`~Sequential.metadata` is the one saved (``{}`` for a
+    file saved without metadata).
 
     Parameters
     ----------
@@ -813,6 +845,11 @@ def _model_from_file(header, groups, custom_objects, compile):
                        name=config["name"], seed=config["seed"])
     if model.input_shape is not None:
         model.set_weights(groups["weights"])
+    metadata = header.get("metadata", {})  # absent from older files
+    if not isinstance(metadata, dict):
+        raise ValueError("the metadata is a %s, not a JSON object"
+                         % type(metadata).__name__)
+    model.metadata = metadata
     training = header["training_config"]
     if training is not None and compile:
         optimizer = optimizers.deserialize(training["optimizer"])
@@ -840,6 +877,24 @@ def _model_from_file(header, groups, custom_objects, compile):
             rng["kind"], groups["shuffle_rng"][0], rng["position"],
             rng["has_gauss"], rng["cached_gaussian"]))
     return model
+
+
+def _check_metadata(metadata):
+    """``metadata`` if it is a dict that a JSON round trip (the model file's
+    header) gives back unchanged, else ValueError naming ``metadata``."""
+    if not isinstance(metadata, dict):
+        raise ValueError("metadata must be a dict, got %s"
+                         % type(metadata).__name__)
+    try:
+        text = json.dumps(metadata, allow_nan=False)
+    except (TypeError, ValueError) as error:
+        raise ValueError("metadata must be JSON-serialisable: %s" % error)
+    if json.loads(text) != metadata:
+        raise ValueError(
+            "metadata would not load back as saved: JSON turns tuples into "
+            "lists and non-string keys into strings; use lists and string "
+            "keys")
+    return metadata
 
 
 def _metric_name(name):

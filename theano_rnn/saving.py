@@ -9,7 +9,9 @@ A saved file is an ``.npz`` archive -- a zip of ``.npy`` members, written by
   :data:`WEIGHTS_FORMAT`), ``version`` which revision of that format, and
   ``groups`` how many arrays each group holds; everything else is up to the
   writer (:mod:`theano_rnn.models` puts the architecture, the compile
-  settings and the RNG positions there).
+  settings, the RNG positions and the user's ``metadata`` there).  Readers
+  ignore entries they do not know, so a new entry that older readers may
+  safely skip (as ``metadata``) needs no new version.
 * the arrays, one member per array, named ``<group>/<index>`` with a
   four-digit index (``weights/0000``, ``optimizer/0003``, ...).
 

@@ -66,7 +66,7 @@ from . import metrics as metrics_module
 from . import optimizers
 from . import random
 from . import saving
-from .layers.base import Layer, _shape_str
+from .layers.base import Layer, _shape_str, check_rate
 
 __all__ = ["Sequential", "load_model"]
 
@@ -538,7 +538,7 @@ class Sequential(object):
         epochs = _check_int(epochs, "epochs", 0)
         initial_epoch = _check_int(initial_epoch, "initial_epoch", 0)
         _check_verbose(verbose)
-        split = _check_split(validation_split)
+        split = check_rate(validation_split, "validation_split")
         callbacks = _check_callbacks(callbacks)
         x, y = self._check_data(x, y)
         if validation_data is not None:
@@ -984,17 +984,6 @@ def _check_int(value, argument, minimum):
 def _check_verbose(verbose):
     if verbose not in (0, 1, 2):
         raise ValueError("verbose must be 0, 1 or 2, got %r" % (verbose,))
-
-
-def _check_split(validation_split):
-    try:
-        split = float(validation_split)
-    except (TypeError, ValueError):
-        split = None
-    if split is None or not 0.0 <= split < 1.0:
-        raise ValueError("validation_split must be a number in [0, 1), got %r"
-                         % (validation_split,))
-    return split
 
 
 def _split_off(x, y, split):

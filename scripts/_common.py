@@ -81,6 +81,17 @@ def rate(text):
     return value
 
 
+def positive_float(text):
+    """An argparse ``type``: a number > 0 (a learning rate)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = None
+    if value is None or not value > 0:
+        raise argparse.ArgumentTypeError("must be a number > 0, got %r" % text)
+    return value
+
+
 def existing_path(text):
     """An argparse ``type``: a file or directory that exists."""
     if not os.path.exists(text):
@@ -104,8 +115,9 @@ def make_parser(description):
 
 
 def add_training_arguments(parser, cell, units, epochs, batch_size,
-                           save_pattern):
-    """Add the options every training script has, with these defaults.
+                           save_pattern, lr=None):
+    """Add the options every training script has, with these defaults
+    (``lr=None``: the optimizer's own default).
 
     ``save_pattern`` is the default of ``--save``, with ``{cell}`` standing
     for the chosen cell (e.g. ``'runs/imdb_{cell}.npz'``); it is filled in
@@ -124,6 +136,9 @@ def add_training_arguments(parser, cell, units, epochs, batch_size,
     group.add_argument("--optimizer", choices=sorted(OPTIMIZERS),
                        default="adam",
                        help="optimizer, with its default (Keras 2) settings")
+    group.add_argument("--lr", type=positive_float, default=lr,
+                       help="learning rate (default: %s)" % (
+                           lr if lr is not None else "the optimizer's own"))
     group.add_argument("--validation-split", type=rate, default=0.0,
                        metavar="FRACTION",
                        help="hold out this fraction of the training data "
@@ -147,6 +162,14 @@ def add_training_arguments(parser, cell, units, epochs, batch_size,
     group.add_argument("--quiet", action="store_true",
                        help="no model summary and no progress bar; print "
                             "only the results")
+
+
+def make_optimizer(args):
+    """The optimizer named by ``--optimizer``, with ``--lr`` when given."""
+    from theano_rnn.optimizers import OPTIMIZERS
+    if args.lr is None:
+        return OPTIMIZERS[args.optimizer]()
+    return OPTIMIZERS[args.optimizer](lr=args.lr)
 
 
 def check_output_paths(parser, args):

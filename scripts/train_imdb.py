@@ -61,7 +61,14 @@ def parse_args(argv=None):
     _common.add_training_arguments(parser, cell="lstm", units=128, epochs=3,
                                    batch_size=32,
                                    save_pattern="runs/imdb_{cell}.npz")
+    parser.add_argument("--test-every-epoch", action="store_true",
+                        help="also evaluate on the test set after every "
+                             "epoch (as the Keras example does), logged as "
+                             "val_loss and val_acc")
     args = parser.parse_args(argv)
+    if args.test_every_epoch and args.validation_split:
+        parser.error("argument --test-every-epoch: not with "
+                     "--validation-split; both choose the validation data")
     _common.check_output_paths(parser, args)
     if args.data is not None:
         _check_data_path(parser, args.data)
@@ -113,8 +120,8 @@ def build_model(args):
                                 recurrent_dropout=args.recurrent_dropout),
         Dense(1, activation="sigmoid"),
     ], seed=args.seed)
-    model.compile(loss="binary_crossentropy", optimizer=args.optimizer,
-                  metrics=["acc"])
+    model.compile(loss="binary_crossentropy",
+                  optimizer=_common.make_optimizer(args), metrics=["acc"])
     return model
 
 
@@ -140,7 +147,9 @@ def main(argv=None):
     training = _common.Stopwatch()
     history = model.fit(x_train, y_train, batch_size=args.batch_size,
                         epochs=args.epochs, verbose=0 if quiet else 1,
-                        validation_split=args.validation_split)
+                        validation_split=args.validation_split,
+                        validation_data=((x_test, y_test)
+                                         if args.test_every_epoch else None))
     training_time = str(training)
     loss, accuracy = model.evaluate(x_test, y_test,
                                     batch_size=args.batch_size)

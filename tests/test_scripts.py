@@ -316,3 +316,16 @@ def test_predict_rejects_bad_model_files(tmp_path, env, case, message):
     assert result.stderr.strip().splitlines()[-1].startswith(
         "predict.py: error: ")
     assert "Traceback" not in result.stderr
+
+
+def test_learning_rate_option_reaches_the_optimizer(tmp_path):
+    """--lr sets the optimizer's learning rate; 0 is refused by name."""
+    model_path = tmp_path / "sine.npz"
+    check_ok(run_script("train_sine.py", "--samples", "40", "--seq-length",
+                        "5", "--units", "2", "--epochs", "1", "--lr", "0.0123",
+                        "--quiet", "--seed", "1", "--save", str(model_path)))
+    from theano_rnn.models import load_model
+    model = load_model(str(model_path))
+    assert abs(float(model.optimizer.lr.get_value()) - 0.0123) < 1e-7
+    result = run_script("train_sine.py", "--lr", "0")
+    assert result.returncode != 0 and "--lr" in result.stderr

@@ -105,6 +105,8 @@ import time
 
 import numpy as np
 
+from _common import int_at_least
+
 #: The recurrent layers that can be benchmarked, by ``--cell`` name.
 CELLS = ("lstm", "gru", "rnn")
 #: The sizes of the source (Keras's imdb_lstm.py).
@@ -123,21 +125,6 @@ THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
 
 
 # --- Command line -----------------------------------------------------------
-
-def int_at_least(minimum):
-    """An argparse ``type`` accepting integers >= ``minimum``."""
-    def parse(text):
-        try:
-            value = int(text)
-        except ValueError:
-            value = None
-        if value is None or value < minimum:
-            raise argparse.ArgumentTypeError(
-                "must be an integer >= %d, got %r" % (minimum, text))
-        return value
-    parse.__name__ = "integer >= %d" % minimum
-    return parse
-
 
 def default_threads():
     """The number of threads OpenBLAS uses by default: its environment

@@ -24,7 +24,10 @@ MACHINE = ("cpu_count", "platform", "python", "numpy", "theano",
 @pytest.fixture(scope="module")
 def benchmark():
     """The script as a module (its top level imports only the standard
-    library and NumPy)."""
+    library, NumPy and its sibling ``_common``, found as when it runs)."""
+    scripts = os.path.dirname(SCRIPT)
+    if scripts not in sys.path:
+        sys.path.insert(0, scripts)
     spec = importlib.util.spec_from_file_location("benchmark", SCRIPT)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

@@ -9,7 +9,7 @@
   projection, so that the projection and its gradient are contiguous);
 * the states are the scan's ``outputs_info``; the step's first state is the
   layer's output (``h`` for every cell here);
-* a mask of shape ``(batch, time)`` makes padded steps carry the previous
+* a mask of shape ``(time, batch)`` makes padded steps carry the previous
   state through unchanged (``T.switch(m_t, new, old)``, as Lasagne does), so
   padding on the left or on the right gives the same final state;
 * every shared variable reaches the step as a ``non_sequence`` and the scan
@@ -50,7 +50,7 @@ def rnn(step, inputs, initial_states, non_sequences=(), mask=None,
         Iterate from the last step to the first; the outputs come in that
         (reversed) order, as in Keras.
     truncate_gradient : int
-        Back-propagate through at most this many steps (-1: all).
+        Back-propagate through at most this many steps (-1: all); scan only.
     unroll : bool
         Build the loop with Python instead of scan: a longer graph, but no
         scan overhead; worth it for short sequences.

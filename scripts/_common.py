@@ -17,6 +17,8 @@ What lives here
 * **IMDB text**: :func:`imdb_vocabulary` records how ``train_imdb.py`` turned
   reviews into word indices, and :func:`encode_texts` applies the same
   recipe to any text, so ``predict.py`` tokenises exactly as training did.
+* **Checkpoints**: ``--checkpoint`` / ``--resume`` (:func:`open_checkpoint`
+  before loading the data, then :func:`train` instead of ``model.fit``).
 * **Results**: :func:`write_history` (``.csv`` or ``.json``) and
   :func:`save_plot` (a PNG if matplotlib is installed; otherwise one line
   saying the plot was skipped).
@@ -162,6 +164,20 @@ def add_training_arguments(parser, cell, units, epochs, batch_size,
     group.add_argument("--quiet", action="store_true",
                        help="no model summary and no progress bar; print "
                             "only the results")
+    group = parser.add_argument_group("checkpoints")
+    group.add_argument("--checkpoint", metavar="PATH", default=None,
+                       help="save the whole training state (model, "
+                            "optimizer, random generators, epochs done, "
+                            "history, settings) to this file, atomically, "
+                            "at the end of every epoch; without --seed, a "
+                            "seed is drawn and recorded in it")
+    group.add_argument("--resume", action="store_true",
+                       help="continue the run saved in --checkpoint, which "
+                            "must have the same settings (--epochs may be "
+                            "larger, and the output options may differ); "
+                            "the result is as from an uninterrupted run.  "
+                            "If the file does not exist yet, start from "
+                            "scratch")
 
 
 def make_optimizer(args):
@@ -173,17 +189,24 @@ def make_optimizer(args):
 
 
 def check_output_paths(parser, args):
-    """Check ``--save``, ``--history`` and ``--plot`` before training, so
+    """Check ``--save``, ``--history``, ``--plot`` and ``--checkpoint``
+    (and that ``--resume`` has one) before training, so
     that a typo does not cost a training run.  Creates the folders they go
     to; reports a problem through ``parser.error`` (exit status 2)."""
     args.save = args.save.replace("{cell}", args.cell)
     if not args.save:
         parser.error("argument --save: give a file name")
+    if args.resume and not args.checkpoint:
+        parser.error("argument --resume: needs --checkpoint PATH")
+    if args.checkpoint and os.path.abspath(args.checkpoint) == \
+            os.path.abspath(args.save):
+        parser.error("argument --checkpoint: must differ from --save (%r)"
+                     % args.save)
     if args.history and os.path.splitext(args.history)[1].lower() \
             not in HISTORY_FORMATS:
         parser.error("argument --history: the file name must end with %s, "
                      "got %r" % (" or ".join(HISTORY_FORMATS), args.history))
-    for option in ("save", "history", "plot"):
+    for option in ("save", "history", "plot", "checkpoint"):
         path = getattr(args, option)
         if not path:
             continue
@@ -293,6 +316,169 @@ def load_model(path):
             "%s has no metadata: this script needs a model saved by "
             "train_imdb.py or train_sine.py" % path)
     return model
+
+
+# --- Checkpoints ------------------------------------------------------------
+#
+# ``--checkpoint PATH`` saves the whole model file (weights, optimizer state,
+# dropout and shuffling RNG states: see Sequential.save) at the end of every
+# epoch, atomically, with ``metadata = {"checkpoint": {"epochs": <epochs
+# done>, "history": <logs so far>, "settings": <run_settings(args)>}}``.
+# ``--resume`` loads it, checks the settings and continues ``fit`` from
+# ``initial_epoch = epochs done``; the model, history and results are then
+# those of an uninterrupted run.  ``--resume`` with no checkpoint file yet
+# starts from scratch (so the same command line can be rerun until the run
+# completes).
+
+#: Options that may differ between a checkpointed run and its resumption:
+#: where results go, how much is printed, and --epochs (a larger value
+#: trains on; the epochs done are the same as in a run asked for more).
+#: Every other option is compared.
+NOT_COMPARED = ("save", "history", "plot", "quiet", "checkpoint", "resume",
+                "epochs", "data")
+
+
+def run_settings(args):
+    """The settings a checkpoint records and ``--resume`` compares: the
+    JSON-ready options, without those in :data:`NOT_COMPARED`."""
+    return {k: v for k, v in sorted(vars(args).items())
+            if k not in NOT_COMPARED
+            and isinstance(v, (bool, int, float, str, type(None)))}
+
+
+def _option_value(value):
+    if value is None:
+        return "not given"
+    if isinstance(value, bool):
+        return "given" if value else "not given"
+    return repr(value)
+
+
+class Resumed(object):
+    """A run loaded from a checkpoint: the compiled ``model``, the number
+    of ``epochs`` done and the ``history`` (name -> list) so far."""
+
+    def __init__(self, model, epochs, history):
+        self.model = model
+        self.epochs = epochs
+        self.history = history
+
+
+def open_checkpoint(args):
+    """Prepare ``--checkpoint`` / ``--resume``, before the data is loaded.
+
+    Returns a :class:`Resumed` if ``--resume`` finds the checkpoint file,
+    else None (no checkpoint, or a new run).  A checkpointed run needs a
+    seed so that its data, shuffling and dropout can be replayed: without
+    ``--seed`` it takes the checkpoint's, or for a new run draws one (and
+    prints it); ``args.seed`` is set accordingly.
+
+    Raises
+    ------
+    ValueError
+        If the file is not a checkpoint, or was made with other settings
+        (the message names the first mismatching option), or has more
+        epochs done than ``--epochs``.
+    """
+    if not args.checkpoint:
+        return None
+    path = args.checkpoint
+    if not (args.resume and os.path.exists(path)):
+        if args.resume:
+            say(args.quiet, "No checkpoint at %s yet: starting from scratch"
+                % path)
+        if args.seed is None:
+            args.seed = int.from_bytes(os.urandom(4), "little") % (2 ** 31)
+            say(args.quiet, "Seed for the checkpointed run: %d" % args.seed)
+        return None
+    from theano_rnn import saving
+    from theano_rnn.models import load_model as load_sequential
+    say(args.quiet, "Resuming from %s..." % path)
+    # The settings first, from the file's header: a mismatch is reported
+    # before the model is rebuilt and compiled.
+    header, _ = saving.read_file(path, saving.MODEL_FORMAT)
+    info = (header.get("metadata") or {}).get("checkpoint")
+    if not (isinstance(info, dict) and isinstance(info.get("epochs"), int)
+            and isinstance(info.get("history"), dict)
+            and isinstance(info.get("settings"), dict)
+            and header.get("training_config") is not None):
+        raise ValueError("%s is not a checkpoint written by --checkpoint"
+                         % path)
+    saved = info["settings"]
+    if args.seed is None:
+        args.seed = saved.get("seed")
+    current = run_settings(args)
+    for key in sorted(set(saved) | set(current)):
+        if saved.get(key) != current.get(key):
+            raise ValueError(
+                "cannot resume: the checkpoint %s was made with --%s %s, "
+                "this run has --%s %s; use the same settings or another "
+                "--checkpoint" % (path, key.replace("_", "-"),
+                                  _option_value(saved.get(key)),
+                                  key.replace("_", "-"),
+                                  _option_value(current.get(key))))
+    if info["epochs"] > args.epochs:
+        raise ValueError(
+            "cannot resume: the checkpoint %s has %d epochs done, more than "
+            "--epochs %d" % (path, info["epochs"], args.epochs))
+    model = load_sequential(path)
+    say(args.quiet, "%d of %d epochs done" % (info["epochs"], args.epochs))
+    model.metadata = {}
+    return Resumed(model, info["epochs"], info["history"])
+
+
+def _checkpoint_saver(path, settings, history):
+    """The callback saving the checkpoint at the end of every epoch (a
+    function so that ``_common`` imports theano_rnn only when needed)."""
+    from theano_rnn.callbacks import Callback
+
+    class CheckpointSaver(Callback):
+        """Save the model to ``path`` after every complete epoch, with the
+        epochs done, the history so far and ``settings`` as metadata."""
+
+        def __init__(self):
+            super(CheckpointSaver, self).__init__()
+            self.history = {k: list(v) for k, v in history.items()}
+
+        def on_epoch_end(self, epoch, logs=None):
+            if self.model.stop_training:  # an unfinished epoch (NaN loss)
+                return
+            for name, value in sorted((logs or {}).items()):
+                self.history.setdefault(name, []).append(float(value))
+            self.model.save(path, metadata={"checkpoint": {
+                "epochs": epoch + 1, "history": self.history,
+                "settings": settings}})
+
+    return CheckpointSaver()
+
+
+def train(model, args, resumed, x, y, **fit_kwargs):
+    """``model.fit(x, y, epochs=args.epochs, ...)`` with the checkpoint
+    options: starting after the epochs ``resumed`` (from
+    :func:`open_checkpoint`) has done, saving ``--checkpoint`` after every
+    epoch.  Returns the ``History``, holding the logs of all the epochs
+    (those of the checkpoint first).
+    """
+    from theano_rnn.callbacks import History
+    done = resumed.epochs if resumed else 0
+    before = resumed.history if resumed else {}
+    callbacks = []
+    if args.checkpoint:
+        callbacks.append(_checkpoint_saver(args.checkpoint,
+                                           run_settings(args), before))
+    if done < args.epochs:
+        history = model.fit(x, y, epochs=args.epochs, initial_epoch=done,
+                            callbacks=callbacks, **fit_kwargs)
+    else:
+        say(args.quiet, "All %d epochs were done: no training" % done)
+        history = History()
+    logs = history.history
+    history.history = {name: list(before.get(name, [])) + list(
+        logs.get(name, [])) for name in sorted(set(before) | set(logs))}
+    history.epoch = list(range(max(
+        [len(v) for v in history.history.values()] or [0])))
+    model.history = history
+    return history
 
 
 # --- IMDB text --------------------------------------------------------------

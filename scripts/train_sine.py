@@ -16,6 +16,10 @@ The test set has a fifth as many waves as --samples (at least one), drawn
 with the next seed.  The script prints the test mean squared error; a
 constant guess would score about 0.5, the variance of a sine.
 
+With --checkpoint PATH the training state is saved after every epoch;
+rerunning the same command with --resume continues from there, ending with
+the model and history of an uninterrupted run.
+
 The GRU does not fix the number of steps, so predict.py can forecast from
 a window of any length (it uses the last --seq-length values it is given):
 
@@ -74,6 +78,7 @@ def main(argv=None):
     args = parse_args(argv)
     watch = _common.Stopwatch()
     quiet = args.quiet
+    resumed = _common.open_checkpoint(args)  # may set args.seed
     _common.seed_everything(args.seed)
     from theano_rnn.datasets import sine
 
@@ -85,14 +90,15 @@ def main(argv=None):
 
     _common.say(quiet, "Compiling the model (Theano builds C code; the "
                        "first time takes a while)...")
-    model = build_model(args)
+    model = resumed.model if resumed else build_model(args)
     if not quiet:
         model.summary()
 
     training = _common.Stopwatch()
-    history = model.fit(x_train, y_train, batch_size=args.batch_size,
-                        epochs=args.epochs, verbose=0 if quiet else 1,
-                        validation_split=args.validation_split)
+    history = _common.train(model, args, resumed, x_train, y_train,
+                            batch_size=args.batch_size,
+                            verbose=0 if quiet else 1,
+                            validation_split=args.validation_split)
     training_time = str(training)
     mse = model.evaluate(x_test, y_test, batch_size=args.batch_size)
     print("Test MSE: %.3g" % mse)

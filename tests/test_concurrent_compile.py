@@ -6,11 +6,12 @@ Why the cache is shared and empty: Theano keeps the C modules it compiles in
 its ``compiledir`` and guards that directory with a file lock
 (``<compiledir>/.lock``) so that processes on one machine can share it.
 With a warm cache nothing is compiled and the lock is hardly taken; the race
-only exists when the modules are missing.  So each run of this test gives both processes a fresh
-empty directory, passed as ``THEANO_FLAGS=compiledir=...`` appended to the
-environment's flags (``theano_rnn.runtime`` only adds flags the user did not
-set, so it is respected), and both compile every module of the same graphs
-into it at once.
+only exists when the modules are missing.  So each run of this test gives
+both processes a fresh empty directory, passed as
+``THEANO_FLAGS=compiledir=...`` appended to the environment's flags
+(``theano_rnn.runtime`` only adds flags the user did not set, so it is
+respected), and both compile every module of the same graphs into it at
+once.
 
 Both processes start together: each signals it is ready, then waits for a
 "go" file that the test creates once both are waiting; only then do they

@@ -308,16 +308,26 @@ def _folder_files(folder):
 
 
 def _read_archive(filename):
-    """Read the reviews of a ``.tar.gz``, streaming through its members."""
+    """Read the reviews of a ``.tar.gz``, streaming through its members.
+
+    The gzip layer is opened with :mod:`gzip` rather than tarfile's own
+    ``'r|gz'`` stream, and read to its end after the last member, because
+    only :class:`gzip.GzipFile` checks the CRC-32 and length in the gzip
+    trailer: a corrupt byte in the compressed data must not load as
+    different review text.
+    """
     reviews = {}
     try:
-        with tarfile.open(filename, "r|gz") as tar:
+        with gzip.open(filename, "rb") as compressed, \
+                tarfile.open(fileobj=compressed, mode="r|") as tar:
             for member in tar:
                 match = _MEMBER.fullmatch(member.name)
                 if match and member.isfile():
                     data = tar.extractfile(member).read()
                     reviews[match.groups()] = data.decode("utf-8",
                                                           errors="replace")
+            while compressed.read(1 << 20):   # to the end: checks the CRC
+                pass
     except (tarfile.TarError, EOFError, zlib.error,
             gzip.BadGzipFile) as err:
         raise DatasetError(

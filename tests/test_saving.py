@@ -1,6 +1,7 @@
 """Saving and loading: exact round trips, exact resumption of training,
 clear errors for bad files, and atomic writes."""
 import json
+import errno
 import os
 import pickle
 import zipfile
@@ -439,3 +440,30 @@ def test_saving_into_a_missing_directory_fails_cleanly(trained, tmp_path):
     with pytest.raises(OSError):
         trained[0].save(str(tmp_path / "no" / "such" / "model.npz"))
     assert os.listdir(str(tmp_path)) == []
+
+
+@pytest.mark.parametrize("error", [
+    OSError(errno.ENOSPC, "No space left on device"),
+    PermissionError(errno.EACCES, "Permission denied")])
+def test_a_full_disk_or_read_only_folder_is_reported_and_the_old_file_kept(
+        trained, tmp_path, monkeypatch, error):
+    model, _ = trained
+    path = str(tmp_path / "model.npz")
+    model.save(path)
+    before = open(path, "rb").read()
+
+    def refuse(*args, **kwargs):
+        raise error
+    # a full disk fails the write, a read-only folder the temporary file
+    target = "fsync" if error.errno == errno.ENOSPC else "mkstemp"
+    monkeypatch.setattr(saving.os if target == "fsync" else saving.tempfile,
+                        target, refuse)
+    with pytest.raises(OSError) as raised:
+        model.save(path)
+    monkeypatch.undo()
+    assert raised.value.errno == error.errno
+    assert str(raised.value).endswith(
+        "could not write %s: %s; the previous file is unchanged"
+        % (path, error.strerror))
+    assert os.listdir(str(tmp_path)) == ["model.npz"]
+    assert open(path, "rb").read() == before

@@ -106,7 +106,16 @@ def atomic_write(path, write):
     """
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
+    existed = os.path.exists(path)
     mode = _file_mode(path)
+    try:
+        _write_and_replace(path, directory, mode, write)
+    except OSError as err:
+        raise _save_error(path, existed, err) from err
+    _fsync_directory(directory)
+
+
+def _write_and_replace(path, directory, mode, write):
     fd, temporary = tempfile.mkstemp(
         prefix=".%s." % os.path.basename(path), suffix=".tmp", dir=directory)
     try:
@@ -122,7 +131,16 @@ def atomic_write(path, write):
         except OSError:
             pass
         raise
-    _fsync_directory(directory)
+
+
+def _save_error(path, existed, err):
+    """An ``OSError`` of the same kind that says what happened to ``path``
+    (a full disk or a read-only folder must not leave the user guessing)."""
+    reason = err.strerror or str(err)
+    message = "could not write %s: %s; %s" % (
+        path, reason, "the previous file is unchanged" if existed
+        else "nothing was written")
+    return OSError(err.errno, message) if err.errno else OSError(message)
 
 
 def _file_mode(path):

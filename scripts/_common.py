@@ -452,6 +452,17 @@ def _checkpoint_saver(path, settings, history):
     return CheckpointSaver()
 
 
+def model_to_train(args, resumed, build_model):
+    """The checkpoint's model when resuming, else ``build_model(args)``
+    (compiled); its summary is printed unless ``--quiet``."""
+    say(args.quiet, "Compiling the model (Theano builds C code; the first "
+                    "time takes a while)...")
+    model = resumed.model if resumed else build_model(args)
+    if not args.quiet:
+        model.summary()
+    return model
+
+
 def train(model, args, resumed, x, y, **fit_kwargs):
     """``model.fit(x, y, epochs=args.epochs, ...)`` with the checkpoint
     options: starting after the epochs ``resumed`` (from

@@ -144,11 +144,7 @@ def main(argv=None):
                 % (len(x_train), len(x_test), args.maxlen,
                    len(vocabulary["word_index"])))
 
-    _common.say(quiet, "Compiling the model (Theano builds C code; the "
-                       "first time takes a while)...")
-    model = resumed.model if resumed else build_model(args)
-    if not quiet:
-        model.summary()
+    model = _common.model_to_train(args, resumed, build_model)
 
     training = _common.Stopwatch()
     history = _common.train(model, args, resumed, x_train, y_train,

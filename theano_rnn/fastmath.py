@@ -41,7 +41,8 @@ def _horner(variable, coefficients, suffix):
     return expression
 
 
-_C_SUPPORT = """
+#: C definition of ``theano_rnn_tanhf``, shared with :mod:`theano_rnn.fused`.
+C_SUPPORT_CODE = """
 static inline float theano_rnn_tanhf(float x)
 {
     /* Rational approximation of tanh, free of library calls. */
@@ -80,7 +81,7 @@ class ScalarFastTanh(scalar.UnaryScalarOp):
         return [gz * (1 - scalar.sqr(self(x)))]
 
     def c_support_code(self, **kwargs):
-        return _C_SUPPORT
+        return C_SUPPORT_CODE
 
     def c_code(self, node, name, inputs, outputs, sub):
         (x,), (z,) = inputs, outputs

@@ -13,10 +13,14 @@ The data path of one layer, shapes in comments::
 import theano
 import theano.tensor as T
 
-from .. import random
+from .. import fused, random
 from ..cells import GRUCell, LSTMCell, SimpleRNNCell
 from ..recurrence import rnn
 from .base import Layer, check_rate
+
+
+#: Values of the recurrent layers' ``implementation`` argument.
+IMPLEMENTATIONS = ("auto", "scan", "fused")
 
 
 class RNN(Layer):
@@ -45,11 +49,19 @@ class RNN(Layer):
         Back-propagation through time over at most this many steps (-1: all).
     seed : int, optional
         Seed of the dropout stream (default: drawn from ``np.random``).
+    implementation : {'auto', 'scan', 'fused'}
+        ``'scan'``: the cell's step function unrolled by ``theano.scan``,
+        the reference path.  ``'fused'``: the loop over time as one C op
+        (:mod:`theano_rnn.fused`), the same function computed several times
+        faster; an error if this layer cannot use it.  ``'auto'`` (default):
+        fused when the layer can (no ``unroll``, no ``truncate_gradient``,
+        activations with a C implementation), scan otherwise.
     """
 
     def __init__(self, cell, return_sequences=False, return_state=False,
                  go_backwards=False, dropout=0.0, recurrent_dropout=0.0,
-                 unroll=False, truncate_gradient=-1, seed=None, **kwargs):
+                 unroll=False, truncate_gradient=-1, seed=None,
+                 implementation="auto", **kwargs):
         super(RNN, self).__init__(**kwargs)
         self.cell = cell
         self.return_sequences = bool(return_sequences)
@@ -65,6 +77,11 @@ class RNN(Layer):
                              "or a positive int, got %r" % (truncate_gradient,))
         self.truncate_gradient = truncate_gradient
         self.seed = seed
+        if implementation not in IMPLEMENTATIONS:
+            raise ValueError("implementation must be one of %s, got %r"
+                             % (", ".join(map(repr, IMPLEMENTATIONS)),
+                                implementation))
+        self.implementation = implementation
         self.stream = (random.make_stream(seed)
                        if self.dropout or self.recurrent_dropout else None)
 
@@ -89,6 +106,23 @@ class RNN(Layer):
         return self.cell.weights if self.built else []
 
     # -- graph -------------------------------------------------------------
+    def _fused_unsupported_reason(self, dtype):
+        """Why this layer cannot take the fused path, or ``None``."""
+        if self.unroll:
+            return "unroll=True"
+        if self.truncate_gradient != -1:
+            return "truncate_gradient=%d" % self.truncate_gradient
+        return fused.unsupported_reason(self.cell, dtype)
+
+    def _use_fused(self, dtype):
+        if self.implementation == "scan":
+            return False
+        reason = self._fused_unsupported_reason(dtype)
+        if reason is not None and self.implementation == "fused":
+            raise ValueError("layer %r: implementation='fused' is not "
+                             "available: %s" % (self.name, reason))
+        return reason is None
+
     def _dropout_mask(self, batch, width, rate):
         return random.dropout_mask(self.stream, (batch, width), rate,
                                    theano.config.floatX)
@@ -105,18 +139,26 @@ class RNN(Layer):
             x = x * input_mask.dimshuffle('x', 0, 1)        # same at all steps
         xw = self.cell.project_inputs(x)                    # (time, batch, k*units)
 
-        non_sequences = self.cell.step_non_sequences()
+        recurrent_mask = None
         if training and self.recurrent_dropout:
-            non_sequences.append(self._dropout_mask(batch, self.units,
-                                                    self.recurrent_dropout))
+            recurrent_mask = self._dropout_mask(batch, self.units,
+                                                self.recurrent_dropout)
         initial_states = [T.zeros((batch, self.units), dtype=xw.dtype)
                           for _ in self.cell.state_names]
-        outputs, last_states = rnn(
-            self.cell.step, xw, initial_states, non_sequences,
-            mask=None if mask is None else mask.dimshuffle(1, 0),
-            go_backwards=self.go_backwards,
-            truncate_gradient=self.truncate_gradient, unroll=self.unroll,
-            n_steps=self.input_shape[1])                    # (time, batch, units)
+        time_mask = None if mask is None else mask.dimshuffle(1, 0)
+        if self._use_fused(xw.dtype):
+            outputs, last_states = fused.fused_rnn(
+                self.cell, xw, initial_states, recurrent_mask, time_mask,
+                go_backwards=self.go_backwards)             # (time, batch, units)
+        else:
+            non_sequences = self.cell.step_non_sequences()
+            if recurrent_mask is not None:
+                non_sequences.append(recurrent_mask)
+            outputs, last_states = rnn(
+                self.cell.step, xw, initial_states, non_sequences,
+                mask=time_mask, go_backwards=self.go_backwards,
+                truncate_gradient=self.truncate_gradient, unroll=self.unroll,
+                n_steps=self.input_shape[1])                # (time, batch, units)
         if self.return_sequences:
             output = outputs.dimshuffle(1, 0, 2)            # (batch, time, units)
         else:
@@ -146,12 +188,14 @@ class RNN(Layer):
                       go_backwards=self.go_backwards, dropout=self.dropout,
                       recurrent_dropout=self.recurrent_dropout,
                       unroll=self.unroll,
-                      truncate_gradient=self.truncate_gradient, seed=self.seed)
+                      truncate_gradient=self.truncate_gradient, seed=self.seed,
+                      implementation=self.implementation)
         return config
 
 
 _LAYER_ARGS = ("return_sequences", "return_state", "go_backwards", "dropout",
                "recurrent_dropout", "unroll", "truncate_gradient", "seed",
+               "implementation",
                "name", "input_shape", "batch_input_shape", "trainable")
 
 

@@ -1,0 +1,82 @@
+"""Fused recurrences: the whole time loop of a cell as one C op.
+
+The design of theano_rnn is a step function unrolled by ``theano.scan``
+(:mod:`theano_rnn.cells`, :mod:`theano_rnn.recurrence`).  Scan on Python
+3.11 runs its loop in Python, and for a 32 x 128 LSTM step that loop, the
+per-step slicing and the recomputation of the forward pass inside the
+gradient's scan cost more than the arithmetic.  This package is the fast
+path the recurrent layers take when they can (``implementation='auto'``):
+for each cell an op whose C code runs the loop over time, calling BLAS for
+``h_{t-1} U`` at each step, and an op for its gradient.  They compute the
+same function as the scan path, with the same gate order, masks, dropout
+and the same float32 ``tanh``, and ``tests/test_fused.py`` compares them.
+
+:func:`unsupported_reason` says why a cell cannot take the fused path
+(``None`` when it can); :func:`fused_rnn` runs it.
+"""
+import importlib
+
+from . import _base
+
+# cell class name -> (module, function) implementing its fused loop
+_IMPLEMENTATIONS = {
+    "SimpleRNNCell": ("simple_rnn", "fused_simple_rnn"),
+    "LSTMCell": ("lstm", "fused_lstm"),
+    "GRUCell": ("gru", "fused_gru"),
+}
+
+
+def _implementation(cell):
+    module_name, function = _IMPLEMENTATIONS.get(type(cell).__name__,
+                                                 (None, None))
+    if module_name is None:
+        return None
+    try:
+        module = importlib.import_module("." + module_name, __name__)
+    except ImportError:
+        return None
+    return module
+
+
+def unsupported_reason(cell, dtype):
+    """Why ``cell`` cannot run fused on ``dtype`` tensors, or ``None``."""
+    module = _implementation(cell)
+    if module is None:
+        return "there is no fused loop for %s" % type(cell).__name__
+    if dtype not in ("float32", "float64"):
+        return "the fused loops support float32 and float64, not %s" % dtype
+    for argument in ("activation", "recurrent_activation"):
+        name = getattr(getattr(cell, argument), "__name__", None)
+        if name not in _base.ACTIVATIONS:
+            return ("%s %r has no C implementation (supported: %s)"
+                    % (argument, name, ", ".join(_base.ACTIVATIONS)))
+    return module.unsupported_reason(cell)
+
+
+def fused_rnn(cell, xw, initial_states, recurrent_mask=None, mask=None,
+              go_backwards=False):
+    """The fused counterpart of ``rnn(cell.step, xw, initial_states, ...)``.
+
+    Parameters
+    ----------
+    cell : RecurrentCell (built)
+    xw : tensor (time, batch, k * units), the projected inputs.
+    initial_states : list of tensors (batch, units), as ``cell.state_names``.
+    recurrent_mask : tensor (batch, units) or None, recurrent dropout mask.
+    mask : tensor (time, batch) or None, 1 for real steps, 0 for padding.
+    go_backwards : bool, iterate from the last step; outputs come reversed.
+
+    Returns ``(outputs (time, batch, units), last_states)`` exactly like
+    :func:`theano_rnn.recurrence.rnn`.
+    """
+    reason = unsupported_reason(cell, xw.dtype)
+    if reason is not None:
+        raise ValueError("cannot run %s fused: %s" % (type(cell).__name__,
+                                                       reason))
+    if go_backwards:
+        xw = xw[::-1]
+        mask = None if mask is None else mask[::-1]
+    module_name, function = _IMPLEMENTATIONS[type(cell).__name__]
+    implementation = getattr(_implementation(cell), function)
+    return implementation(cell, xw, list(initial_states), recurrent_mask,
+                          mask)

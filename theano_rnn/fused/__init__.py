@@ -9,7 +9,7 @@ path the recurrent layers take when they can (``implementation='auto'``):
 for each cell an op whose C code runs the loop over time, calling BLAS for
 ``h_{t-1} U`` at each step, and an op for its gradient.  They compute the
 same function as the scan path, with the same gate order, masks, dropout
-and the same float32 ``tanh``, and ``tests/test_fused.py`` compares them.
+and the same float32 ``tanh``, and ``tests/test_fused_*.py`` compare them.
 
 :func:`unsupported_reason` says why a cell cannot take the fused path
 (``None`` when it can); :func:`fused_rnn` runs it.

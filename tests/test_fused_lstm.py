@@ -1,0 +1,271 @@
+"""The fused LSTM (:mod:`theano_rnn.fused.lstm`) against the scan path.
+
+The scan path (``recurrence.rnn(cell.step, ...)``) is the reference: both
+graphs are built from the same symbolic inputs and the same cell, and must
+agree on the outputs and on every gradient -- in float64 to rounding, in
+float32 to the precision of float32.  The op's own gradient is also checked
+against finite differences (``verify_grad``), its NumPy ``perform`` against
+its C code, and the layers' choice of implementation.
+
+Sizes are small and the op variants few, so that the file runs fast.
+"""
+import numpy as np
+import pytest
+import theano
+import theano.tensor as T
+from theano.scan.op import Scan
+
+from theano_rnn import fused, recurrence
+from theano_rnn.cells import LSTMCell
+from theano_rnn.fused.lstm import LSTMBackward, LSTMForward
+from theano_rnn.layers import LSTM
+
+
+def time_mask(steps, batch):
+    """(steps, batch) mask: left padding, right padding, an all-padding row
+    and a hole, as far as the batch allows."""
+    mask = np.ones((steps, batch))
+    rows = [lambda m: m[:2, 0].fill(0),       # left padding
+            lambda m: m[3:, 1].fill(0),       # right padding
+            lambda m: m[:, 2].fill(0),        # only padding
+            lambda m: m[2, 3].fill(0)]        # a hole
+    for padding in rows[:batch]:
+        padding(mask)
+    return mask
+
+
+def random_cell(units, features, dtype, rng, **options):
+    """A built LSTMCell with random weights (biases too) of ``dtype``."""
+    cell = LSTMCell(units, **options)
+    cell.build(features)
+    for weight in cell.weights:
+        weight.set_value(rng.uniform(-0.6, 0.6, weight.get_value().shape)
+                         .astype(dtype))
+    return cell
+
+
+def fused_and_scan(cell, dtype, rng, steps, batch, masked=False,
+                   mask_dtype=None, dropout=False, go_backwards=False,
+                   uses="all"):
+    """Compile the fused and the scan graph of the same cell and inputs.
+
+    Each function returns ``[outputs, h_last, c_last]`` and the gradients of
+    a loss (a fixed random projection of what ``uses`` says: all outputs and
+    both last states, or only ``h_last`` as with ``return_sequences=False``)
+    with respect to x, kernel, recurrent kernel, bias, h0, c0 (and the
+    recurrent mask).  Also returns the numeric inputs to call them with.
+    """
+    units, features = cell.units, cell.input_dim
+    x = T.tensor3("x", dtype=dtype)
+    h0, c0 = T.matrix("h0", dtype=dtype), T.matrix("c0", dtype=dtype)
+    inputs = [x, h0, c0]
+    values = [rng.randn(steps, batch, features), rng.randn(batch, units),
+              rng.randn(batch, units)]
+    mask = rmask = None
+    if masked:
+        mask = T.matrix("mask", dtype=mask_dtype or dtype)
+        inputs.append(mask)
+        values.append(time_mask(steps, batch))
+    if dropout:
+        rmask = T.matrix("rmask", dtype=dtype)
+        inputs.append(rmask)
+        values.append((rng.uniform(size=(batch, units)) > 0.3) / 0.7)
+    values = [v.astype(i.dtype) for v, i in zip(values, inputs)]
+    xw = cell.project_inputs(x)
+    wrt = [x] + cell.weights + [h0, c0] + ([rmask] if dropout else [])
+    projections = [rng.randn(steps, batch, units), rng.randn(batch, units),
+                   rng.randn(batch, units)]
+
+    def compile(outputs, last_states):
+        results = [outputs] + last_states
+        if uses == "all":
+            loss = sum((r * p).sum() for r, p in zip(results, projections))
+        else:
+            loss = (last_states[0] * projections[1]).sum()
+        return theano.function(inputs, results + T.grad(loss, wrt))
+
+    non_sequences = [cell.recurrent_kernel] + ([rmask] if dropout else [])
+    scan = compile(*recurrence.rnn(cell.step, xw, [h0, c0], non_sequences,
+                                   mask=mask, go_backwards=go_backwards))
+    fused_f = compile(*fused.fused_rnn(cell, xw, [h0, c0], rmask, mask,
+                                       go_backwards=go_backwards))
+    return fused_f, scan, values
+
+
+def op_types(function):
+    return {type(node.op) for node in function.maker.fgraph.toposort()}
+
+
+def assert_all_close(actual, expected, rtol, atol, names):
+    assert len(actual) == len(expected)
+    for a, e, name in zip(actual, expected, names):
+        assert a.shape == e.shape, name
+        np.testing.assert_allclose(a, e, rtol=rtol, atol=atol, err_msg=name)
+
+
+NAMES = ["outputs", "h_last", "c_last", "d x", "d kernel",
+         "d recurrent_kernel", "d bias", "d h0", "d c0", "d recurrent_mask"]
+
+# (id, cell options, steps, batch, features, units, fused_and_scan options)
+CASES = [
+    ("plain", {}, 5, 4, 3, 3, {}),
+    ("masked", {}, 5, 4, 3, 3, {"masked": True}),
+    ("recurrent_dropout", {}, 5, 4, 3, 3, {"dropout": True}),
+    ("masked-recurrent_dropout-sigmoid", {"recurrent_activation": "sigmoid"},
+     5, 4, 3, 3, {"masked": True, "dropout": True}),
+    ("go_backwards-int8_mask", {}, 5, 4, 3, 3,
+     {"masked": True, "mask_dtype": "int8", "go_backwards": True}),
+    ("only_h_last_used", {}, 5, 4, 3, 3, {"uses": "h_last"}),
+    ("relu-linear", {"activation": "relu", "recurrent_activation": "linear"},
+     4, 3, 2, 3, {}),
+    ("sizes_of_one", {}, 1, 1, 1, 1, {"masked": True}),
+    ("units_and_batch_of_one", {}, 4, 1, 2, 1, {}),
+]
+
+
+@pytest.mark.parametrize("options,steps,batch,features,units,pair_options",
+                         [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_fused_outputs_and_gradients_equal_scan_in_float64(
+        float64, rng, options, steps, batch, features, units, pair_options):
+    cell = random_cell(units, features, "float64", rng, **options)
+    fused_f, scan, values = fused_and_scan(cell, "float64", rng, steps, batch,
+                                           **pair_options)
+    # the comparison is really fused against scan
+    assert {LSTMForward, LSTMBackward} <= op_types(fused_f)
+    assert Scan not in op_types(fused_f) and Scan in op_types(scan)
+    expected = scan(*values)
+    actual = fused_f(*values)
+    assert_all_close(actual, expected, rtol=1e-10, atol=1e-12, names=NAMES)
+    if pair_options.get("masked"):
+        # padded steps keep the state and pass no gradient to their input
+        mask = values[3]
+        grad_x = actual[3]
+        assert np.all(grad_x[mask == 0] == 0)
+
+
+def test_fused_lstm_float32_agrees_with_scan(rng):
+    cell = random_cell(6, 4, "float32", rng)
+    fused_f, scan, values = fused_and_scan(cell, "float32", rng, 7, 5,
+                                           masked=True, dropout=True)
+    expected = scan(*values)
+    actual = fused_f(*values)
+    for a, e, name in zip(actual, expected, NAMES):
+        assert a.dtype == np.float32, name
+        scale = max(1.0, np.abs(e).max())
+        np.testing.assert_allclose(a, e, rtol=0, atol=1e-5 * scale,
+                                   err_msg=name)
+
+
+def forward_function(activation, recurrent_activation, mask, dtype="float64"):
+    """``f(xw, U, h0, c0, rmask) -> hs + 0.5 cs``, the fused op with a fixed
+    time mask, for ``verify_grad``."""
+    op = LSTMForward(activation, recurrent_activation, has_mask=True,
+                     has_recurrent_mask=True)
+
+    def f(xw, U, h0, c0, rmask):
+        hs, cs, _ = op(xw, U, h0, c0, T.constant(mask.astype(dtype)), rmask)
+        return hs + 0.5 * cs
+    return f
+
+
+@pytest.mark.parametrize("recurrent_activation", ["sigmoid", "hard_sigmoid"])
+def test_fused_gradient_matches_finite_differences(recurrent_activation):
+    rng = np.random.RandomState(42)
+    steps, batch, units = 4, 3, 2
+    point = [rng.randn(steps, batch, 4 * units),           # xw
+             rng.uniform(-0.8, 0.8, (units, 4 * units)),    # U
+             rng.randn(batch, units), rng.randn(batch, units),
+             rng.uniform(0.5, 1.5, (batch, units))]         # recurrent mask
+    mask = time_mask(steps, batch)
+    theano.gradient.verify_grad(
+        forward_function("tanh", recurrent_activation, mask), point,
+        rng=np.random.RandomState(7), eps=1e-6, abs_tol=1e-7, rel_tol=1e-6)
+
+
+def test_python_perform_equals_c_code(float64, rng):
+    """Theano runs ``perform`` when it has no C compiler: the same numbers."""
+    cell = random_cell(3, 2, "float64", rng, recurrent_activation="sigmoid")
+    xw = T.tensor3("xw")
+    h0, c0, mask, rmask = (T.matrix(n) for n in ("h0", "c0", "m", "r"))
+    outputs, (h, c) = fused.fused_rnn(cell, xw, [h0, c0], rmask, mask)
+    loss = (outputs ** 2).sum() + (h * c).sum()
+    results = [outputs, h, c] + T.grad(loss, [xw, cell.recurrent_kernel, h0,
+                                              c0, rmask])
+    inputs = [xw, h0, c0, mask, rmask]
+    compiled = theano.function(inputs, results)
+    python = theano.function(inputs, results,
+                             mode=theano.Mode(linker="py",
+                                              optimizer="fast_compile"))
+    values = [rng.randn(5, 4, 12), rng.randn(4, 3), rng.randn(4, 3),
+              time_mask(5, 4), rng.uniform(0.5, 1.5, (4, 3))]
+    assert_all_close(python(*values), compiled(*values), 1e-12, 1e-13,
+                     names=[str(i) for i in range(len(results))])
+
+
+@pytest.mark.parametrize("linker", ["cvm", "py"])
+def test_fused_op_refuses_mismatched_shapes_with_a_value_error(float64,
+                                                               linker):
+    op = LSTMForward("tanh", "hard_sigmoid")
+    xw, U, h0, c0 = T.tensor3(), T.matrix(), T.matrix(), T.matrix()
+    f = theano.function([xw, U, h0, c0], op(xw, U, h0, c0)[0],
+                        mode=theano.Mode(linker=linker))
+    good = [np.zeros((3, 2, 8)), np.zeros((2, 8)), np.zeros((2, 2)),
+            np.zeros((2, 2))]
+    assert f(*good).shape == (3, 2, 2)
+    with pytest.raises(ValueError, match=r"U has shape \(2, 7\)"):
+        f(good[0], np.zeros((2, 7)), good[2], good[3])
+    with pytest.raises(ValueError, match=r"h0 has shape \(3, 2\)"):
+        f(good[0], good[1], np.zeros((3, 2)), good[3])
+
+
+# -- the layers ---------------------------------------------------------------
+
+def lstm_training_function(implementation, **options):
+    layer = LSTM(3, return_sequences=True, dropout=0.3, recurrent_dropout=0.3,
+                 seed=5, implementation=implementation, **options)
+    layer.build((None, 5, 2))
+    x, mask = T.tensor3("x"), T.matrix("mask")
+    out = layer.call(x, mask=mask, training=True)
+    return layer, theano.function([x, mask], [out] + T.grad(
+        (out ** 2).sum(), layer.weights))
+
+
+def test_auto_implementation_uses_the_fused_ops(float64):
+    _, f = lstm_training_function("auto")
+    assert {LSTMForward, LSTMBackward} <= op_types(f)
+    assert Scan not in op_types(f)
+
+
+def test_fused_layer_with_dropout_equals_scan_layer(float64, rng):
+    """Same seed, same weights: the same dropout masks and the same numbers."""
+    fused_layer, fused_f = lstm_training_function("fused")
+    scan_layer, scan_f = lstm_training_function("scan")
+    weights = [rng.uniform(-0.6, 0.6, w.shape)
+               for w in fused_layer.get_weights()]
+    fused_layer.set_weights(weights)
+    scan_layer.set_weights(weights)
+    x = rng.randn(4, 5, 2)
+    mask = time_mask(5, 4).T
+    assert_all_close(fused_f(x, mask), scan_f(x, mask), 1e-10, 1e-12,
+                     names=["output", "d kernel", "d recurrent_kernel",
+                            "d bias"])
+
+
+def test_fused_with_unroll_raises_a_value_error_naming_the_reason():
+    layer = LSTM(3, unroll=True, implementation="fused")
+    layer.build((None, 5, 2))
+    with pytest.raises(ValueError, match="unroll=True"):
+        layer.call(T.tensor3("x"))
+
+
+def test_custom_activation_falls_back_to_scan_or_is_refused_by_name():
+    def softsign(x):
+        return x / (1 + abs(x))
+    layer = LSTM(3, activation=softsign)
+    layer.build((None, 5, 2))
+    x = T.tensor3("x")
+    assert Scan in op_types(theano.function([x], layer.call(x)))
+    layer = LSTM(3, activation=softsign, implementation="fused")
+    layer.build((None, 5, 2))
+    with pytest.raises(ValueError, match="softsign"):
+        layer.call(x)

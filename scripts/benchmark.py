@@ -55,7 +55,9 @@ default ``benchmark.json``) holding:
     ``cpu_count``, ``platform``, ``python``, ``numpy``, ``theano``,
     ``theano_rnn``, ``torch`` (``null`` without PyTorch), ``blas_ldflags``,
     ``floatX``, ``scan`` (Theano's scan loop: ``"python"`` or ``"cython"``),
-    ``theano_flags``, ``load_average_start``, ``load_average_end``.
+    ``theano_flags``, ``openblas_environment`` (the ``OPENBLAS_*``
+    variables, e.g. ``OPENBLAS_CORETYPE``, which selects OpenBLAS's
+    kernels), ``load_average_start``, ``load_average_end``.
 ``results``
     One entry per cell::
 
@@ -530,7 +532,10 @@ def machine_info(results):
             "python": platform.python_version(), "numpy": np.__version__,
             "theano": None, "theano_rnn": None, "torch": None,
             "blas_ldflags": None, "floatX": None, "scan": None,
-            "theano_flags": None}
+            "theano_flags": None,
+            # OpenBLAS reads these (OPENBLAS_CORETYPE picks its kernels)
+            "openblas_environment": {k: v for k, v in os.environ.items()
+                                     if k.startswith("OPENBLAS_")}}
     for entry in results.values():
         if entry["theano"]:
             info.update(entry["theano"].pop("environment"))
@@ -589,6 +594,9 @@ def format_table(report):
         % (s["threads"], m["cpu_count"], m["blas_ldflags"], m["floatX"],
            _number(m["load_average_start"], "%.2f"),
            _number(m["load_average_end"], "%.2f"))]
+    if m.get("openblas_environment"):
+        lines.append("OpenBLAS environment: %s." % ", ".join(
+            "%s=%s" % item for item in sorted(m["openblas_environment"].items())))
     if s["skip_cold"]:
         lines.append("Cold compile: skipped (--skip-cold or --quick).")
     if report["torch_unavailable"]:

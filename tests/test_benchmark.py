@@ -148,7 +148,8 @@ def test_table_without_torch_and_with_a_failure(benchmark):
                      "threads": 2, "skip_cold": True},
         "machine": {"cpu_count": 2, "blas_ldflags": "-lopenblas",
                     "floatX": "float32", "load_average_start": None,
-                    "load_average_end": 1.5},
+                    "load_average_end": 1.5,
+                    "openblas_environment": {"OPENBLAS_CORETYPE": "Haswell"}},
         "results": {
             "lstm": {"dropout": 0.2, "theano": {
                 "train": stats, "predict": stats, "peak_rss_mb": 300.0},
@@ -165,3 +166,4 @@ def test_table_without_torch_and_with_a_failure(benchmark):
     assert lines[3].split()[:3] == ["gru", "theano_rnn", "-"]
     assert "PyTorch: not compared, torch is not installed." in table
     assert "gru, theano: it broke" in table
+    assert "OpenBLAS environment: OPENBLAS_CORETYPE=Haswell." in table

@@ -1,0 +1,341 @@
+r"""Adam's update of one parameter as one Theano op, in place.
+
+:class:`theano_rnn.optimizers.Adam` updates each parameter :math:`p` with
+its gradient :math:`g` and its two moments :math:`m, v`::
+
+    m_new = beta_1 m + (1 - beta_1) g
+    v_new = beta_2 v + (1 - beta_2) g^2
+    p_new = p - lr_t m_new / (sqrt(v_new) + epsilon)
+
+Written as Theano expressions, these become three ``Elemwise`` loops (after
+fusion), one per updated variable, each reading ``g`` and the state again:
+ten passes over parameter-sized arrays where seven suffice.  On the IMDB
+model the update of the 20000 x 128 embedding alone took 5.5 ms of a 23.6 ms
+training step.  Each of those loops is moreover a C module of its own for
+every number of dimensions and broadcast pattern, about half a second of
+compilation each on an empty Theano cache.
+
+:class:`AdamUpdate` computes the three new values in one pass over the
+elements (the arrays are treated as flat), reading ``p, g, m, v`` once and
+writing ``p, m, v`` once.  It is created non-destructive; the optimization
+``theano_rnn_adam_inplace`` (registered in Theano's ``optdb``, phase
+``inplace``, before the in-place ``Elemwise`` ones) replaces it by its
+in-place version, which overwrites ``p``, ``m`` and ``v``
+(``destroy_map = {0: [0], 1: [2], 2: [3]}``).  Theano accepts that for
+shared variables that have an update (``theano.function`` marks them
+mutable); its ``DestroyHandler`` schedules the op after every other reader
+of ``p`` -- the forward and backward passes, also through views such as
+``DimShuffle`` -- so the gradient is computed from the old parameter.  Where
+the replacement is not valid (an input that is not mutable), the op stays
+non-destructive.
+
+The scalars ``lr_t``, ``beta_1``, ``beta_2`` and ``epsilon`` are inputs of
+the op (symbolic, cast to the parameter's dtype), so a ``set_value`` on the
+optimizer's shared hyper-parameters still takes effect after compilation.
+
+The op has a NumPy ``perform`` and C++ code templated on the element type
+(``float32`` and ``float64``); the C loop runs over ``__restrict__``
+pointers so that GCC vectorises it.  Inputs that are not C-contiguous are
+copied (``g``) or the state is written to a fresh contiguous output rather
+than in place.  :func:`adam_update` builds the op, or returns ``None`` for
+the inputs it does not handle (another dtype, ``g, m, v`` of another type
+than ``p``), for which the optimizer keeps the symbolic expressions.
+The op has no gradient.
+"""
+import numpy as np
+import theano.tensor as T
+from theano.compile import optdb
+from theano.gradient import grad_undefined
+from theano.graph.basic import Apply
+from theano.graph.op import COp
+from theano.graph.opt import TopoOptimizer, local_optimizer
+
+from . import _base
+
+__all__ = ["AdamUpdate", "adam_update"]
+
+_SUPPORTED_DTYPES = ("float32", "float64")
+
+_ADAM_SUPPORT = r"""
+namespace theano_rnn_adam {
+
+static inline float adam_sqrt(float x) { return sqrtf(x); }
+static inline double adam_sqrt(double x) { return sqrt(x); }
+
+/* The update of n contiguous elements, in place.  Kept out of line and with
+   restrict pointers so that GCC vectorises the loop (inlined into the large
+   function Theano generates around c_code, such loops stay scalar). */
+template<typename T>
+__attribute__((noinline))
+static void update(npy_intp n, const T *__restrict__ g, T *__restrict__ p,
+                   T *__restrict__ m, T *__restrict__ v,
+                   T lr_t, T beta_1, T beta_2, T epsilon)
+{
+    const T c1 = (T)1 - beta_1, c2 = (T)1 - beta_2;
+    for (npy_intp i = 0; i < n; ++i) {
+        T gi = g[i];
+        T mi = beta_1 * m[i] + c1 * gi;
+        T vi = beta_2 * v[i] + c2 * (gi * gi);
+        m[i] = mi;
+        v[i] = vi;
+        p[i] = p[i] - lr_t * mi / (adam_sqrt(vi) + epsilon);
+    }
+}
+
+/* The address range [*low, *high) that the elements of a may occupy. */
+static void extent(PyArrayObject *a, char **low, char **high)
+{
+    char *lo = (char *)PyArray_DATA(a), *hi = lo;
+    for (int k = 0; k < PyArray_NDIM(a); ++k) {
+        npy_intp span = (PyArray_DIMS(a)[k] - 1) * PyArray_STRIDES(a)[k];
+        if (PyArray_DIMS(a)[k] == 0)
+            span = 0;
+        if (span < 0) lo += span; else hi += span;
+    }
+    *low = lo;
+    *high = hi + PyArray_ITEMSIZE(a);
+}
+
+static int may_overlap(PyArrayObject *a, PyArrayObject *b)
+{
+    char *a_lo, *a_hi, *b_lo, *b_hi;
+    extent(a, &a_lo, &a_hi);
+    extent(b, &b_lo, &b_hi);
+    return a_lo < b_hi && b_lo < a_hi;
+}
+
+/* "(2, 3)": the shape of a, written into buf. */
+static void format_shape(char *buf, size_t size, PyArrayObject *a)
+{
+    int n = snprintf(buf, size, "(");
+    for (int k = 0; k < PyArray_NDIM(a) && n < (int)size; ++k)
+        n += snprintf(buf + n, size - n, k ? ", %ld" : "%ld",
+                      (long)PyArray_DIMS(a)[k]);
+    if (n < (int)size)
+        snprintf(buf + n, size - n, PyArray_NDIM(a) == 1 ? ",)" : ")");
+}
+
+/* 0 if g, m and v have the shape of p, else -1 with a ValueError. */
+static int check_shapes(PyArrayObject **arrays)
+{
+    static const char *names[4] = {"p", "g", "m", "v"};
+    PyArrayObject *p = arrays[0];
+    for (int j = 1; j < 4; ++j) {
+        PyArrayObject *a = arrays[j];
+        int ok = PyArray_NDIM(a) == PyArray_NDIM(p);
+        for (int k = 0; ok && k < PyArray_NDIM(p); ++k)
+            ok = PyArray_DIMS(a)[k] == PyArray_DIMS(p)[k];
+        if (!ok) {
+            char got[128], expected[128];
+            format_shape(got, sizeof(got), a);
+            format_shape(expected, sizeof(expected), p);
+            PyErr_Format(PyExc_ValueError,
+                         "AdamUpdate: %s has shape %s, p has %s", names[j],
+                         got, expected);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Make *out the array the new value of the state `in` is computed in:
+   `in` itself when destroying it is allowed and it is contiguous, else a
+   C-contiguous array (the previous output when it fits and shares no memory
+   with the inputs) holding a copy of `in`.  0 on success. */
+static int prepare_state(PyArrayObject **out, PyArrayObject *in, int inplace,
+                         PyArrayObject **inputs)
+{
+    if (inplace && PyArray_IS_C_CONTIGUOUS(in) && PyArray_ISALIGNED(in)
+            && PyArray_ISWRITEABLE(in)) {
+        if (*out != in) {
+            Py_XDECREF(*out);
+            Py_INCREF(in);
+            *out = in;
+        }
+        return 0;
+    }
+    int reuse = *out && PyArray_IS_C_CONTIGUOUS(*out)
+                && PyArray_ISALIGNED(*out) && PyArray_ISWRITEABLE(*out)
+                && PyArray_TYPE(*out) == PyArray_TYPE(in)
+                && PyArray_NDIM(*out) == PyArray_NDIM(in);
+    for (int k = 0; reuse && k < PyArray_NDIM(in); ++k)
+        reuse = PyArray_DIMS(*out)[k] == PyArray_DIMS(in)[k];
+    for (int j = 0; reuse && j < 4; ++j)
+        reuse = !may_overlap(*out, inputs[j]);
+    if (!reuse) {
+        Py_XDECREF(*out);
+        *out = (PyArrayObject *)PyArray_EMPTY(PyArray_NDIM(in),
+                                              PyArray_DIMS(in),
+                                              PyArray_TYPE(in), 0);
+        if (!*out)
+            return -1;
+    }
+    return PyArray_CopyInto(*out, in) ? -1 : 0;
+}
+
+}  /* namespace theano_rnn_adam */
+"""
+
+
+def _as_scalar(x, dtype):
+    """A 0-d tensor of ``dtype`` (a cast of ``x`` if needed)."""
+    x = T.as_tensor_variable(x)
+    if x.ndim != 0:
+        raise TypeError("AdamUpdate: the hyper-parameters must be scalars, "
+                        "got %s" % x.type)
+    return T.cast(x, dtype)
+
+
+class AdamUpdate(COp):
+    """``(p_new, m_new, v_new)`` of one Adam step (see the module docstring).
+
+    Inputs: ``p, g, m, v`` (one tensor type, float32 or float64, any number
+    of dimensions) and the scalars ``lr_t, beta_1, beta_2, epsilon``.
+
+    Parameters
+    ----------
+    inplace : bool
+        Overwrite ``p``, ``m`` and ``v`` with their new values.  Graphs are
+        built with ``inplace=False``; Theano's optimizer makes the op in
+        place where that is valid.
+    """
+
+    __props__ = ("inplace",)
+    code_version = (2,)
+
+    def __init__(self, inplace=False):
+        self.inplace = bool(inplace)
+        if self.inplace:
+            self.destroy_map = {0: [0], 1: [2], 2: [3]}
+        super(AdamUpdate, self).__init__()
+
+    def __str__(self):
+        return "AdamUpdate{inplace}" if self.inplace else "AdamUpdate"
+
+    def make_node(self, p, g, m, v, lr_t, beta_1, beta_2, epsilon):
+        p = T.as_tensor_variable(p)
+        if p.dtype not in _SUPPORTED_DTYPES:
+            raise TypeError("AdamUpdate supports float32 and float64, got %s"
+                            % p.type)
+        state = [T.as_tensor_variable(x) for x in (g, m, v)]
+        for name, x in zip("gmv", state):
+            if x.type != p.type:
+                raise TypeError("AdamUpdate: %s has type %s, p has %s"
+                                % (name, x.type, p.type))
+        scalars = [_as_scalar(x, p.dtype)
+                   for x in (lr_t, beta_1, beta_2, epsilon)]
+        return Apply(self, [p] + state + scalars,
+                     [p.type(), p.type(), p.type()])
+
+    def infer_shape(self, fgraph, node, shapes):
+        return [shapes[0], shapes[0], shapes[0]]
+
+    def grad(self, inputs, output_grads):
+        return [grad_undefined(self, k, x, "AdamUpdate has no gradient")
+                for k, x in enumerate(inputs)]
+
+    # -- Python implementation ---------------------------------------------
+    def perform(self, node, inputs, output_storage):
+        p, g, m, v, lr_t, beta_1, beta_2, epsilon = inputs
+        for name, x in (("g", g), ("m", m), ("v", v)):
+            if x.shape != p.shape:
+                raise ValueError("AdamUpdate: %s has shape %s, p has %s"
+                                 % (name, x.shape, p.shape))
+        if not self.inplace:
+            p, m, v = p.copy(), m.copy(), v.copy()
+        one = p.dtype.type(1)
+        m *= beta_1
+        m += (one - beta_1) * g
+        v *= beta_2
+        v += (one - beta_2) * (g * g)
+        p -= lr_t * m / (np.sqrt(v) + epsilon)
+        for storage, value in zip(output_storage, (p, m, v)):
+            storage[0] = value
+
+    # -- C implementation ----------------------------------------------------
+    def c_support_code(self, **kwargs):
+        return _ADAM_SUPPORT
+
+    def c_headers(self, **kwargs):
+        return ["<math.h>", "<stdio.h>"]
+
+    def c_code_cache_version(self):
+        return self.code_version
+
+    def c_code(self, node, name, inputs, outputs, sub):
+        p, g, m, v, lr_t, beta_1, beta_2, epsilon = inputs
+        p_new, m_new, v_new = outputs
+        return r"""
+{   /* %(name)s: one Adam step */
+    typedef %(ctype)s dtype_t;
+    PyArrayObject *in_g = NULL;
+    int failed = 1;
+    do {
+        PyArrayObject *arrays[4] = {%(p)s, %(g)s, %(m)s, %(v)s};
+        if (theano_rnn_adam::check_shapes(arrays))
+            break;
+        in_g = PyArray_GETCONTIGUOUS(%(g)s);
+        if (!in_g)
+            break;
+        if (theano_rnn_adam::prepare_state(&%(p_new)s, %(p)s, %(inplace)d,
+                                           arrays) ||
+            theano_rnn_adam::prepare_state(&%(m_new)s, %(m)s, %(inplace)d,
+                                           arrays) ||
+            theano_rnn_adam::prepare_state(&%(v_new)s, %(v)s, %(inplace)d,
+                                           arrays))
+            break;
+        theano_rnn_adam::update<dtype_t>(
+            PyArray_SIZE(%(p)s), (const dtype_t *)PyArray_DATA(in_g),
+            (dtype_t *)PyArray_DATA(%(p_new)s),
+            (dtype_t *)PyArray_DATA(%(m_new)s),
+            (dtype_t *)PyArray_DATA(%(v_new)s),
+            ((dtype_t *)PyArray_DATA(%(lr_t)s))[0],
+            ((dtype_t *)PyArray_DATA(%(beta_1)s))[0],
+            ((dtype_t *)PyArray_DATA(%(beta_2)s))[0],
+            ((dtype_t *)PyArray_DATA(%(epsilon)s))[0]);
+        failed = 0;
+    } while (0);
+    Py_XDECREF(in_g);
+    if (failed) {
+        %(fail)s
+    }
+}
+""" % dict(name=name, ctype=_base.c_dtype(node.inputs[0].dtype),
+           inplace=self.inplace, p=p, g=g, m=m, v=v, lr_t=lr_t,
+           beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, p_new=p_new,
+           m_new=m_new, v_new=v_new, fail=sub["fail"])
+
+
+def adam_update(p, g, m, v, lr_t, beta_1, beta_2, epsilon):
+    """``(p_new, m_new, v_new)`` computed by :class:`AdamUpdate`, or ``None``
+    when the op does not handle these inputs (then use the expressions).
+
+    ``g`` is cast to the dtype of ``p``; ``m`` and ``v`` must have the type
+    of ``p``, and ``g`` its broadcast pattern.
+    """
+    p, g, m, v = [T.as_tensor_variable(x) for x in (p, g, m, v)]
+    if p.dtype not in _SUPPORTED_DTYPES:
+        return None
+    g = T.cast(g, p.dtype)
+    if any(x.type != p.type for x in (g, m, v)):
+        return None
+    if any(T.as_tensor_variable(x).ndim != 0
+           for x in (lr_t, beta_1, beta_2, epsilon)):
+        return None
+    return AdamUpdate()(p, g, m, v, lr_t, beta_1, beta_2, epsilon)
+
+
+@local_optimizer([AdamUpdate], inplace=True)
+def local_adam_update_inplace(fgraph, node):
+    """Replace a non-destructive :class:`AdamUpdate` by the in-place one."""
+    if isinstance(node.op, AdamUpdate) and not node.op.inplace:
+        return AdamUpdate(inplace=True)(*node.inputs, return_list=True)
+    return False
+
+
+# After the DestroyHandler is added (49.5) and gemm (70) is made in place,
+# before the in-place Elemwise (75), which could otherwise claim p first.
+optdb.register("theano_rnn_adam_inplace",
+               TopoOptimizer(local_adam_update_inplace,
+                             failure_callback=TopoOptimizer.warn_inplace),
+               74.5, "fast_run", "inplace")

@@ -1,0 +1,626 @@
+r"""The fused GRU: the whole loop over time as one C op, and its gradient.
+
+Gate order **z, r, h** as in :class:`theano_rnn.cells.GRUCell`; ``sigma`` is
+the recurrent activation, ``act`` the activation; ``U_z, U_r, U_h`` are the
+column blocks of ``U`` (H, 3H) and ``xw_z, xw_r, xw_h`` those of ``xw``
+(time, batch, 3H) = ``x W + b``, computed for all steps before the loop.
+For ``t = 0 .. T-1``, with ``hin = h_{t-1} * rmask`` (``rmask`` the
+recurrent dropout mask, 1 without)::
+
+  reset_after=False (Cho et al. 2014)     reset_after=True (cuDNN, PyTorch)
+  z  = sigma(xw_z + hin U_z)              hu = hin U + b_rec       one product
+  r  = sigma(xw_r + hin U_r)              z  = sigma(xw_z + hu_z)
+  hh = act(xw_h + (r * hin) U_h)          r  = sigma(xw_r + hu_r)
+                                          hh = act(xw_h + r * hu_h)
+
+  h_t = m_t ? z * h_{t-1} + (1 - z) * hh : h_{t-1}    (m_t = 0: padding)
+
+With ``reset_after=False`` a step needs two matrix products, ``hin U_zr``
+for the gates and then ``(r * hin) U_h``, because the second one needs ``r``.
+
+Forward op, :class:`FusedGRU`
+    inputs  ``xw (T, B, 3H)``, ``h0 (B, H)``, ``U (H, 3H)``, ``b_rec (3H,)``
+            (reset_after=True only), optionally ``rmask (B, H)`` and
+            ``mask (T, B)``;
+    outputs ``hs (T + 1, B, H)`` (``hs[0] = h0``, ``hs[t + 1] = h_t``) and,
+            saved for the backward pass,
+            ``gates (T, B, 3H)``: ``[z, r, hh]`` after their activations --
+            every activation derivative is a function of the output, so
+            nothing before the activations is needed; and
+            ``saved (T, B, H)``: ``r * hin`` for reset_after=False (the left
+            factor of ``dU_h``), ``hu_h = hin U_h + b_rec_h`` for
+            reset_after=True (``dr`` needs it).
+    ``hin`` itself is not saved: it is ``hs[:-1] * rmask``.
+
+Backward op, :class:`FusedGRUGrad`, for ``t = T-1 .. 0``, ``dh`` the
+gradient reaching ``h_t`` (from the outputs and from step ``t + 1``), on
+the rows with ``m_t != 0`` (padded rows pass ``dh`` on unchanged and get
+zeros)::
+
+  dz~ = dh * (h_{t-1} - hh) * sigma'(z)          pre-activation gradients
+  dh~ = dh * (1 - z) * act'(hh)
+
+  reset_after=False                       reset_after=True
+  drh  = dh~ U_h^T            product 1   dr~  = dh~ * hu_h * sigma'(r)
+  dr~  = drh * hin * sigma'(r)            dhu  = [dz~, dr~, dh~ * r]
+  dhin = drh * r                          dhin = dhu U^T        the product
+       + [dz~, dr~] U_zr^T    product 2   db_rec += sum over the batch of dhu
+
+  d xw_t = [dz~, dr~, dh~]
+  dh      = dh * z + dhin * rmask,   then + the output gradient of h_{t-1}
+  drmask += dhin * h_{t-1}
+
+    outputs ``d xw (T, B, 3H)``, ``dh0 (B, H)``, for reset_after=True also
+    ``dhu (T, B, 3H)`` and ``db_rec (3H,)`` (accumulated in double), and
+    ``drmask (B, H)`` when there is a recurrent mask.
+
+The weight gradient is one large product over all steps, in plain Theano
+outside the ops (``Hin = hs[:-1] * rmask``, matrices flattened to T*B rows)::
+
+  reset_after=False:  dU = [Hin^T d xw_zr,  (r * Hin)^T d xw_h]
+  reset_after=True:   dU = Hin^T dhu
+
+The time mask's gradient is disconnected; the recurrent mask gets its true
+gradient.  The helpers (input/output handling, activation classes, the
+Python side of the ops) are in :mod:`theano_rnn.fused.simple_rnn`.
+"""
+import numpy as np
+import theano.tensor as T
+from theano.gradient import DisconnectedType, grad_not_implemented
+from theano.graph.basic import Apply
+
+from ._base import (FusedLoopOp, as_tensors, check_internal_gradients,
+                         common_dtype, flat, np_activation, np_activation_grad,
+                         np_check_shapes, np_keep, output_gradient, tensor)
+
+GRU_C = r"""
+/* ---- theano_rnn.fused.gru: the GRU loops ---- */
+
+/* The shapes every GRU loop checks: xw/gates (n_steps, batch, 3 units),
+   U (units, 3 units), h0/rmask (batch, units), mask (n_steps, batch),
+   b_rec (3 units). */
+static int fused_gru_check(const char *op, npy_intp n_steps, npy_intp batch,
+                           npy_intp units, PyArrayObject *xw,
+                           const char *xw_name, PyArrayObject *U,
+                           PyArrayObject *h, const char *h_name,
+                           PyArrayObject *b_rec, PyArrayObject *rmask,
+                           PyArrayObject *mask)
+{
+    const npy_intp s_xw[3] = {n_steps, batch, 3 * units};
+    const npy_intp s_U[2] = {units, 3 * units}, s_h[2] = {batch, units};
+    const npy_intp s_mask[2] = {n_steps, batch}, s_b[1] = {3 * units};
+    if (fused_check_shape(op, xw_name, xw, 3, s_xw) ||
+        fused_check_shape(op, "recurrent_kernel", U, 2, s_U) ||
+        (h && fused_check_shape(op, h_name, h, 2, s_h)) ||
+        (b_rec && fused_check_shape(op, "recurrent_bias", b_rec, 1, s_b)) ||
+        (rmask && fused_check_shape(op, "recurrent_mask", rmask, 2, s_h)) ||
+        (mask && fused_check_shape(op, "mask", mask, 2, s_mask)))
+        return -1;
+    return 0;
+}
+
+/* hin = h * rmask into `buffer`, or h itself without a recurrent mask. */
+template<typename T>
+static inline const T *fused_gru_hin(const T *h, const T *rm, T *buffer,
+                                     npy_intp n)
+{
+    if (rm == NULL)
+        return h;
+    for (npy_intp i = 0; i < n; ++i)
+        buffer[i] = h[i] * rm[i];
+    return buffer;
+}
+
+/* Forward, both forms.  b_rec_ is NULL for reset_after=False.  Outputs:
+   hs (T+1, B, H), gates (T, B, 3H) = [z, r, hh], saved (T, B, H) =
+   r * hin (reset_after=False) or hu_h (reset_after=True). */
+template<typename T, class RACT, class ACT, bool RESET_AFTER>
+static int fused_gru_forward_impl(
+    PyArrayObject *xw_, PyArrayObject *h0_, PyArrayObject *U_,
+    PyArrayObject *b_rec_, PyArrayObject *rmask_, PyArrayObject *mask_,
+    PyArrayObject **hs_, PyArrayObject **gates_, PyArrayObject **saved_)
+{
+    const char *op = "FusedGRU";
+    FusedInput xw(xw_), h0(h0_), U(U_), b_rec(b_rec_), rmask(rmask_);
+    FusedInput mask(mask_);
+    if (xw.failed || h0.failed || U.failed || b_rec.failed || rmask.failed ||
+            mask.failed)
+        return -1;
+    const npy_intp any3[3] = {-1, -1, -1};
+    if (fused_check_shape(op, "xw", xw.array, 3, any3) ||
+            fused_check_shape(op, "recurrent_kernel", U.array, 2, any3))
+        return -1;
+    const npy_intp n_steps = xw.dim(0), batch = xw.dim(1), units = U.dim(0);
+    if (fused_gru_check(op, n_steps, batch, units, xw.array, "xw", U.array,
+                        h0.array, "h0", b_rec.array, rmask.array, mask.array))
+        return -1;
+    const int typenum = PyArray_TYPE(xw.array);
+    const npy_intp s_hs[3] = {n_steps + 1, batch, units};
+    const npy_intp s_saved[3] = {n_steps, batch, units};
+    if (fused_output(hs_, 3, s_hs, typenum) ||
+        fused_output(gates_, 3, PyArray_DIMS(xw.array), typenum) ||
+        fused_output(saved_, 3, s_saved, typenum))
+        return -1;
+
+    const npy_intp H = units, H3 = 3 * units, BH = batch * units;
+    const T *x_all = xw.data<T>(), *u = U.data<T>(), *b = b_rec.data<T>();
+    const T *rm = rmask.data<T>(), *m = mask.data<T>();
+    T *hs = (T *)PyArray_DATA(*hs_), *gates = (T *)PyArray_DATA(*gates_);
+    T *saved = (T *)PyArray_DATA(*saved_);
+    T *hin_buffer = (T *)malloc(sizeof(T) * (BH ? BH : 1));
+    if (hin_buffer == NULL) { PyErr_NoMemory(); return -1; }
+
+    memcpy(hs, h0.data<T>(), sizeof(T) * BH);
+    for (npy_intp t = 0; t < n_steps; ++t) {
+        const T *h_prev = hs + t * BH;                  /* (B, H) */
+        T *h = hs + (t + 1) * BH;                       /* (B, H) */
+        const T *x = x_all + t * batch * H3;            /* (B, 3H) */
+        T *g = gates + t * batch * H3;                  /* (B, 3H) */
+        T *s = saved + t * BH;                          /* (B, H) */
+        const T *hin = fused_gru_hin(h_prev, rm, hin_buffer, BH);
+        if (RESET_AFTER) {
+            /* g = hu = hin U + b_rec, then the gates in place */
+            for (npy_intp i = 0; i < batch; ++i)
+                memcpy(g + i * H3, b, sizeof(T) * H3);
+            fused_gemm<T>('N', 'N', batch, H3, H, 1, hin, H, u, H3, 1, g, H3);
+            for (npy_intp i = 0; i < batch; ++i) {
+                T *__restrict__ gi = g + i * H3, *__restrict__ si = s + i * H;
+                const T *__restrict__ xi = x + i * H3;
+                for (npy_intp j = 0; j < H; ++j) {
+                    const T z = RACT::f(xi[j] + gi[j]);
+                    const T r = RACT::f(xi[H + j] + gi[H + j]);
+                    si[j] = gi[2 * H + j];                          /* hu_h */
+                    gi[j] = z;
+                    gi[H + j] = r;
+                    gi[2 * H + j] = ACT::f(xi[2 * H + j] + r * si[j]);
+                }
+            }
+        } else {
+            /* g = xw_t; g_zr += hin U_zr; z, r; s = r * hin;
+               g_h += s U_h; hh */
+            memcpy(g, x, sizeof(T) * batch * H3);
+            fused_gemm<T>('N', 'N', batch, 2 * H, H, 1, hin, H, u, H3, 1, g,
+                          H3);
+            for (npy_intp i = 0; i < batch; ++i) {
+                T *__restrict__ gi = g + i * H3, *__restrict__ si = s + i * H;
+                const T *__restrict__ hi = hin + i * H;
+                for (npy_intp j = 0; j < H; ++j) {
+                    gi[j] = RACT::f(gi[j]);
+                    gi[H + j] = RACT::f(gi[H + j]);
+                    si[j] = gi[H + j] * hi[j];              /* r * hin */
+                }
+            }
+            fused_gemm<T>('N', 'N', batch, H, H, 1, s, H, u + 2 * H, H3, 1,
+                          g + 2 * H, H3);
+            for (npy_intp i = 0; i < batch; ++i) {
+                T *__restrict__ gi = g + i * H3;
+                for (npy_intp j = 0; j < H; ++j)
+                    gi[2 * H + j] = ACT::f(gi[2 * H + j]);
+            }
+        }
+        for (npy_intp i = 0; i < batch; ++i) {
+            const T *__restrict__ gi = g + i * H3;
+            const T *__restrict__ pi = h_prev + i * H;
+            T *__restrict__ hi = h + i * H;
+            if (m == NULL || m[t * batch + i] != 0)
+                for (npy_intp j = 0; j < H; ++j)
+                    hi[j] = gi[j] * pi[j] + (1 - gi[j]) * gi[2 * H + j];
+            else
+                memcpy(hi, pi, sizeof(T) * H);          /* padding: keep h */
+        }
+    }
+    free(hin_buffer);
+    return 0;
+}
+
+template<typename T, class RACT, class ACT>
+static int fused_gru_forward(
+    PyArrayObject *xw, PyArrayObject *h0, PyArrayObject *U,
+    PyArrayObject *b_rec, PyArrayObject *rmask, PyArrayObject *mask,
+    PyArrayObject **hs, PyArrayObject **gates, PyArrayObject **saved)
+{
+    return fused_gru_forward_impl<T, RACT, ACT, false>(
+        xw, h0, U, NULL, rmask, mask, hs, gates, saved);
+}
+
+template<typename T, class RACT, class ACT>
+static int fused_gru_reset_after_forward(
+    PyArrayObject *xw, PyArrayObject *h0, PyArrayObject *U,
+    PyArrayObject *b_rec, PyArrayObject *rmask, PyArrayObject *mask,
+    PyArrayObject **hs, PyArrayObject **gates, PyArrayObject **saved)
+{
+    return fused_gru_forward_impl<T, RACT, ACT, true>(
+        xw, h0, U, b_rec, rmask, mask, hs, gates, saved);
+}
+
+/* Backward, both forms.  For reset_after=False hu_h_, dhu_, db_rec_ are
+   NULL.  Outputs: d xw (T, B, 3H), dh0 (B, H), dhu (T, B, 3H), db_rec (3H),
+   drmask (B, H) (NULL without a recurrent mask). */
+template<typename T, class RACT, class ACT, bool RESET_AFTER>
+static int fused_gru_backward_impl(
+    PyArrayObject *U_, PyArrayObject *rmask_, PyArrayObject *mask_,
+    PyArrayObject *hs_, PyArrayObject *gates_, PyArrayObject *hu_h_,
+    PyArrayObject *dhs_, PyArrayObject **dxw_, PyArrayObject **dh0_,
+    PyArrayObject **dhu_, PyArrayObject **db_rec_, PyArrayObject **drmask_)
+{
+    const char *op = "FusedGRUGrad";
+    FusedInput U(U_), rmask(rmask_), mask(mask_), hs(hs_), gates(gates_);
+    FusedInput hu_h(hu_h_), dhs(dhs_);
+    if (U.failed || rmask.failed || mask.failed || hs.failed ||
+            gates.failed || hu_h.failed || dhs.failed)
+        return -1;
+    const npy_intp any3[3] = {-1, -1, -1};
+    if (fused_check_shape(op, "hs", hs.array, 3, any3))
+        return -1;
+    if (hs.dim(0) < 1) {
+        PyErr_Format(PyExc_ValueError, "%s: hs has no initial state", op);
+        return -1;
+    }
+    const npy_intp n_steps = hs.dim(0) - 1, batch = hs.dim(1);
+    const npy_intp units = hs.dim(2);
+    const npy_intp s_h[2] = {batch, units}, s_s[3] = {n_steps, batch, units};
+    if (fused_gru_check(op, n_steps, batch, units, gates.array, "gates",
+                        U.array, NULL, NULL, NULL, rmask.array, mask.array) ||
+        fused_check_shape(op, "dhs", dhs.array, 3, PyArray_DIMS(hs.array)) ||
+        (hu_h.array && fused_check_shape(op, "hu_h", hu_h.array, 3, s_s)))
+        return -1;
+    const int typenum = PyArray_TYPE(hs.array);
+    const npy_intp s_b[1] = {3 * units};
+    if (fused_output(dxw_, 3, PyArray_DIMS(gates.array), typenum) ||
+        fused_output(dh0_, 2, s_h, typenum) ||
+        (RESET_AFTER &&
+         (fused_output(dhu_, 3, PyArray_DIMS(gates.array), typenum) ||
+          fused_output(db_rec_, 1, s_b, typenum))) ||
+        (rmask.array && fused_output(drmask_, 2, s_h, typenum)))
+        return -1;
+
+    const npy_intp H = units, H3 = 3 * units, BH = batch * units;
+    const T *u = U.data<T>(), *rm = rmask.data<T>(), *m = mask.data<T>();
+    const T *h_all = hs.data<T>(), *g_all = gates.data<T>();
+    const T *huh_all = hu_h.data<T>(), *dh_out = dhs.data<T>();
+    T *dxw = (T *)PyArray_DATA(*dxw_);
+    T *dh = (T *)PyArray_DATA(*dh0_);       /* the carried gradient, (B, H) */
+    T *dhu = RESET_AFTER ? (T *)PyArray_DATA(*dhu_) : NULL;
+    T *drm = rm ? (T *)PyArray_DATA(*drmask_) : NULL;
+    /* work space: dhin (B, H), drh (B, H), db accumulator (3H doubles) */
+    T *dhin = (T *)malloc(sizeof(T) * (2 * BH + 1));
+    double *db = (double *)calloc(H3 + 1, sizeof(double));
+    if (dhin == NULL || db == NULL) {
+        free(dhin); free(db); PyErr_NoMemory(); return -1;
+    }
+    T *drh = dhin + BH;
+
+    memcpy(dh, dh_out + n_steps * BH, sizeof(T) * BH);
+    if (drm)
+        memset(drm, 0, sizeof(T) * BH);
+    for (npy_intp t = n_steps - 1; t >= 0; --t) {
+        const T *h_prev = h_all + t * BH;               /* (B, H) */
+        const T *g = g_all + t * batch * H3;            /* (B, 3H) z, r, hh */
+        T *dx = dxw + t * batch * H3;                   /* (B, 3H) */
+        T *du = RESET_AFTER ? dhu + t * batch * H3 : NULL;
+        for (npy_intp i = 0; i < batch; ++i) {
+            const T *__restrict__ gi = g + i * H3;
+            const T *__restrict__ pi = h_prev + i * H;
+            const T *__restrict__ di = dh + i * H;
+            T *__restrict__ dxi = dx + i * H3;
+            if (m != NULL && m[t * batch + i] == 0) {
+                memset(dxi, 0, sizeof(T) * H3);
+                if (RESET_AFTER)
+                    memset(du + i * H3, 0, sizeof(T) * H3);
+                continue;
+            }
+            for (npy_intp j = 0; j < H; ++j) {
+                const T z = gi[j], hh = gi[2 * H + j];
+                dxi[j] = di[j] * (pi[j] - hh) * RACT::df(z);
+                dxi[2 * H + j] = di[j] * (1 - z) * ACT::df(hh);
+            }
+            if (RESET_AFTER) {
+                const T *__restrict__ si = huh_all + t * BH + i * H;
+                T *__restrict__ dui = du + i * H3;
+                for (npy_intp j = 0; j < H; ++j) {
+                    const T r = gi[H + j], dhh = dxi[2 * H + j];
+                    dxi[H + j] = dhh * si[j] * RACT::df(r);
+                    dui[j] = dxi[j];
+                    dui[H + j] = dxi[H + j];
+                    dui[2 * H + j] = dhh * r;
+                }
+            }
+        }
+        if (RESET_AFTER) {
+            /* dhin = dhu U^T; db_rec += column sums of dhu */
+            fused_gemm<T>('N', 'T', batch, H, H3, 1, du, H3, u, H3, 0, dhin,
+                          H);
+            for (npy_intp i = 0; i < batch; ++i)
+                for (npy_intp k = 0; k < H3; ++k)
+                    db[k] += du[i * H3 + k];
+        } else {
+            /* drh = dh~ U_h^T; dr~; dhin = drh * r + [dz~, dr~] U_zr^T */
+            fused_gemm<T>('N', 'T', batch, H, H, 1, dx + 2 * H, H3,
+                          u + 2 * H, H3, 0, drh, H);
+            for (npy_intp i = 0; i < batch; ++i) {
+                const T *__restrict__ gi = g + i * H3;
+                const T *__restrict__ pi = h_prev + i * H;
+                const T *__restrict__ rmi = rm ? rm + i * H : NULL;
+                const T *__restrict__ ri = drh + i * H;
+                T *__restrict__ dxi = dx + i * H3;
+                T *__restrict__ dii = dhin + i * H;
+                for (npy_intp j = 0; j < H; ++j) {
+                    const T r = gi[H + j];
+                    const T hin = rmi ? pi[j] * rmi[j] : pi[j];
+                    dxi[H + j] = ri[j] * hin * RACT::df(r);
+                    dii[j] = ri[j] * r;
+                }
+            }
+            fused_gemm<T>('N', 'T', batch, H, 2 * H, 1, dx, H3, u, H3, 1,
+                          dhin, H);
+        }
+        /* dh <- dh * z + dhin * rmask (+ the output gradient of h_{t-1}) */
+        const T *dh_t = dh_out + t * BH;
+        for (npy_intp i = 0; i < batch; ++i) {
+            const T *__restrict__ gi = g + i * H3;
+            const T *__restrict__ pi = h_prev + i * H;
+            const T *__restrict__ dii = dhin + i * H;
+            const T *__restrict__ oi = dh_t + i * H;
+            T *__restrict__ di = dh + i * H;
+            if (m != NULL && m[t * batch + i] == 0) {
+                for (npy_intp j = 0; j < H; ++j)
+                    di[j] += oi[j];
+            } else if (rm) {
+                const T *__restrict__ rmi = rm + i * H;
+                T *__restrict__ dri = drm + i * H;
+                for (npy_intp j = 0; j < H; ++j) {
+                    dri[j] += dii[j] * pi[j];
+                    di[j] = di[j] * gi[j] + dii[j] * rmi[j] + oi[j];
+                }
+            } else {
+                for (npy_intp j = 0; j < H; ++j)
+                    di[j] = di[j] * gi[j] + dii[j] + oi[j];
+            }
+        }
+    }
+    if (RESET_AFTER) {
+        T *db_out = (T *)PyArray_DATA(*db_rec_);
+        for (npy_intp k = 0; k < H3; ++k)
+            db_out[k] = (T)db[k];
+    }
+    free(dhin);
+    free(db);
+    return 0;
+}
+
+template<typename T, class RACT, class ACT>
+static int fused_gru_backward(
+    PyArrayObject *U, PyArrayObject *rmask, PyArrayObject *mask,
+    PyArrayObject *hs, PyArrayObject *gates, PyArrayObject *hu_h,
+    PyArrayObject *dhs, PyArrayObject **dxw, PyArrayObject **dh0,
+    PyArrayObject **dhu, PyArrayObject **db_rec, PyArrayObject **drmask)
+{
+    return fused_gru_backward_impl<T, RACT, ACT, false>(
+        U, rmask, mask, hs, gates, NULL, dhs, dxw, dh0, NULL, NULL, drmask);
+}
+
+template<typename T, class RACT, class ACT>
+static int fused_gru_reset_after_backward(
+    PyArrayObject *U, PyArrayObject *rmask, PyArrayObject *mask,
+    PyArrayObject *hs, PyArrayObject *gates, PyArrayObject *hu_h,
+    PyArrayObject *dhs, PyArrayObject **dxw, PyArrayObject **dh0,
+    PyArrayObject **dhu, PyArrayObject **db_rec, PyArrayObject **drmask)
+{
+    return fused_gru_backward_impl<T, RACT, ACT, true>(
+        U, rmask, mask, hs, gates, hu_h, dhs, dxw, dh0, dhu, db_rec, drmask);
+}
+"""
+
+_PROPS = ("activation", "recurrent_activation", "reset_after",
+          "has_recurrent_mask", "has_mask")
+
+
+class FusedGRU(FusedLoopOp):
+    """The GRU loop: ``(xw, h0, U[, b_rec][, rmask][, mask]) -> (hs, gates,
+    saved)`` with ``hs (T+1, B, H)``, ``hs[0] = h0`` (see the module
+    docstring); ``b_rec`` is an input when ``reset_after``."""
+
+    __props__ = _PROPS
+    input_names = ("xw", "h0", "U", "b_rec", "rmask", "mask")
+    output_names = ("hs", "gates", "saved")
+    optional_inputs = {"b_rec": "reset_after", "rmask": "has_recurrent_mask",
+                       "mask": "has_mask"}
+    activation_props = ("recurrent_activation", "activation")
+    c_support_code_own = GRU_C
+    code_version = (4,)
+
+    @property
+    def c_function(self):
+        return ("fused_gru_reset_after_forward" if self.reset_after
+                else "fused_gru_forward")
+
+    def make_node(self, *inputs):
+        i = self.named_inputs(self.check_inputs(inputs))
+        dtype = common_dtype(*[i[n] for n in ("xw", "h0", "U", "b_rec")
+                               if i[n] is not None])
+        inputs = as_tensors(dtype, *inputs)
+        return Apply(self, inputs, [tensor(dtype, 3), tensor(dtype, 3),
+                                    tensor(dtype, 3)])
+
+    def infer_shape(self, fgraph, node, shapes):
+        xw, U = shapes[0], shapes[2]
+        return [(xw[0] + 1, xw[1], U[0]), xw, (xw[0], xw[1], U[0])]
+
+    def connection_pattern(self, node):
+        return [[name != "mask"] * 3 for name in self.present_inputs]
+
+    def perform(self, node, inputs, outputs):
+        i = self.named_inputs(inputs)
+        xw, h0, U, b_rec, rmask, mask = (i[n] for n in self.input_names)
+        np_check_shapes(self, {"xw": (xw, (None, None, None)),
+                               "recurrent_kernel": (U, (None, None))})
+        n_steps, batch, units = xw.shape[0], xw.shape[1], U.shape[0]
+        np_check_shapes(self, {"xw": (xw, (n_steps, batch, 3 * units)),
+                               "recurrent_kernel": (U, (units, 3 * units)),
+                               "h0": (h0, (batch, units)),
+                               "recurrent_bias": (b_rec, (3 * units,)),
+                               "recurrent_mask": (rmask, (batch, units)),
+                               "mask": (mask, (n_steps, batch))})
+        H = units
+        hs = np.empty((n_steps + 1, batch, units), dtype=xw.dtype)
+        gates = np.empty_like(xw)
+        saved = np.empty((n_steps, batch, units), dtype=xw.dtype)
+        hs[0] = h0
+        sigma = lambda x: np_activation(self.recurrent_activation, x)
+        act = lambda x: np_activation(self.activation, x)
+        for t in range(n_steps):
+            x = xw[t]
+            hin = hs[t] if rmask is None else hs[t] * rmask
+            if self.reset_after:
+                hu = hin.dot(U) + b_rec
+                z = sigma(x[:, :H] + hu[:, :H])
+                r = sigma(x[:, H:2 * H] + hu[:, H:2 * H])
+                saved[t] = hu[:, 2 * H:]
+                hh = act(x[:, 2 * H:] + r * saved[t])
+            else:
+                zr = x[:, :2 * H] + hin.dot(U[:, :2 * H])
+                z, r = sigma(zr[:, :H]), sigma(zr[:, H:])
+                saved[t] = r * hin
+                hh = act(x[:, 2 * H:] + saved[t].dot(U[:, 2 * H:]))
+            gates[t] = np.concatenate([z, r, hh], axis=1)
+            new = z * hs[t] + (1 - z) * hh
+            hs[t + 1] = np.where(np_keep(mask, t, batch), new, hs[t])
+        for storage, value in zip(outputs, (hs, gates, saved)):
+            storage[0] = value
+
+    def L_op(self, inputs, outputs, output_gradients):
+        i = self.named_inputs(inputs)
+        hs, gates, saved = outputs
+        dhs = output_gradient(output_gradients[0], hs)
+        check_internal_gradients(self, output_gradients[1:])
+        grad_op = FusedGRUGrad(**{p: getattr(self, p) for p in _PROPS})
+        backward_inputs = {"U": i["U"], "rmask": i["rmask"],
+                           "mask": i["mask"], "hs": hs, "gates": gates,
+                           "hu_h": saved, "dhs": dhs}
+        d = grad_op.named_outputs(grad_op(*[backward_inputs[n] for n in
+                                            grad_op.present_inputs]))
+        hin = hs[:-1] if i["rmask"] is None else hs[:-1] * i["rmask"]
+        if self.reset_after:
+            dU = T.dot(flat(hin).T, flat(d["dhu"]))     # (H, TB) (TB, 3H)
+        else:
+            H2 = 2 * i["U"].shape[0]
+            dxw = flat(d["dxw"])                         # (TB, 3H)
+            dU = T.concatenate([T.dot(flat(hin).T, dxw[:, :H2]),
+                                T.dot(flat(saved).T, dxw[:, H2:])], axis=1)
+        gradients = {"xw": d["dxw"], "h0": d["dh0"], "U": dU,
+                     "b_rec": d["db_rec"], "rmask": d["drmask"],
+                     "mask": DisconnectedType()()}
+        return [gradients[n] for n in self.present_inputs]
+
+
+class FusedGRUGrad(FusedLoopOp):
+    """The GRU's backward loop: ``(U[, rmask][, mask], hs, gates[, hu_h],
+    dhs) -> (d xw, dh0[, dhu, db_rec][, drmask])`` (see the module
+    docstring); ``hu_h``, ``dhu`` and ``db_rec`` for ``reset_after``."""
+
+    __props__ = _PROPS
+    input_names = ("U", "rmask", "mask", "hs", "gates", "hu_h", "dhs")
+    output_names = ("dxw", "dh0", "dhu", "db_rec", "drmask")
+    optional_inputs = {"rmask": "has_recurrent_mask", "mask": "has_mask",
+                       "hu_h": "reset_after"}
+    optional_outputs = {"dhu": "reset_after", "db_rec": "reset_after",
+                        "drmask": "has_recurrent_mask"}
+    activation_props = ("recurrent_activation", "activation")
+    c_support_code_own = GRU_C
+    code_version = (4,)
+    _NDIM = {"dxw": 3, "dh0": 2, "dhu": 3, "db_rec": 1, "drmask": 2}
+
+    @property
+    def c_function(self):
+        return ("fused_gru_reset_after_backward" if self.reset_after
+                else "fused_gru_backward")
+
+    def make_node(self, *inputs):
+        inputs = [T.as_tensor_variable(v) for v in self.check_inputs(inputs)]
+        dtype = inputs[-1].dtype
+        return Apply(self, inputs, [tensor(dtype, self._NDIM[n])
+                                    for n in self.present_outputs])
+
+    def infer_shape(self, fgraph, node, shapes):
+        s = self.named_inputs(shapes)
+        hs, gates = s["hs"], s["gates"]
+        shape = {"dxw": gates, "dh0": (hs[1], hs[2]), "dhu": gates,
+                 "db_rec": (gates[2],), "drmask": (hs[1], hs[2])}
+        return [shape[n] for n in self.present_outputs]
+
+    def perform(self, node, inputs, outputs):
+        i = self.named_inputs(inputs)
+        U, rmask, mask, hs, gates, hu_h, dhs = (i[n] for n in
+                                                self.input_names)
+        np_check_shapes(self, {"hs": (hs, (None, None, None))})
+        n_steps, batch, H = hs.shape[0] - 1, hs.shape[1], hs.shape[2]
+        np_check_shapes(self, {"gates": (gates, (n_steps, batch, 3 * H)),
+                               "recurrent_kernel": (U, (H, 3 * H)),
+                               "dhs": (dhs, hs.shape),
+                               "hu_h": (hu_h, (n_steps, batch, H)),
+                               "recurrent_mask": (rmask, (batch, H)),
+                               "mask": (mask, (n_steps, batch))})
+        dsigma = lambda y: np_activation_grad(self.recurrent_activation, y)
+        dact = lambda y: np_activation_grad(self.activation, y)
+        dxw = np.zeros_like(gates)
+        dhu = np.zeros_like(gates)
+        db_rec = np.zeros(3 * H, dtype=np.float64)
+        drmask = None if rmask is None else np.zeros_like(rmask)
+        dh = dhs[-1].copy()
+        for t in range(n_steps - 1, -1, -1):
+            keep = np_keep(mask, t, batch)
+            z, r, hh = (gates[t][:, k * H:(k + 1) * H] for k in range(3))
+            hin = hs[t] if rmask is None else hs[t] * rmask
+            d = np.where(keep, dh, 0)
+            dz = d * (hs[t] - hh) * dsigma(z)
+            dhh = d * (1 - z) * dact(hh)
+            if self.reset_after:
+                dr = dhh * hu_h[t] * dsigma(r)
+                dhu[t] = np.concatenate([dz, dr, dhh * r], axis=1)
+                dhin = dhu[t].dot(U.T)
+                db_rec += dhu[t].sum(axis=0)
+            else:
+                drh = dhh.dot(U[:, 2 * H:].T)
+                dr = drh * hin * dsigma(r)
+                dhin = drh * r + np.concatenate([dz, dr], axis=1).dot(
+                    U[:, :2 * H].T)
+            dxw[t] = np.concatenate([dz, dr, dhh], axis=1)
+            if rmask is not None:
+                drmask += dhin * hs[t]
+                dhin = dhin * rmask
+            dh = np.where(keep, dh * z + dhin, dh) + dhs[t]
+        results = {"dxw": dxw, "dh0": dh, "dhu": dhu,
+                   "db_rec": db_rec.astype(gates.dtype), "drmask": drmask}
+        for storage, name in zip(outputs, self.present_outputs):
+            storage[0] = results[name]
+
+    def grad(self, inputs, output_gradients):
+        return [grad_not_implemented(self, k, v, "second derivatives of the "
+                                     "fused GRU")
+                for k, v in enumerate(inputs)]
+
+
+def unsupported_reason(cell):
+    """Why ``cell`` (a GRUCell) cannot run fused, or ``None``."""
+    if cell.recurrent_kernel is None:
+        return "the cell is not built"
+    return None
+
+
+def fused_gru(cell, xw, initial_states, recurrent_mask=None, mask=None):
+    """``rnn(cell.step, xw, initial_states, ...)`` as one op.
+
+    ``xw`` (time, batch, 3 units) time-major, already reversed for
+    ``go_backwards``; ``mask`` (time, batch) of any dtype or ``None``;
+    ``recurrent_mask`` (batch, units) or ``None``.  Returns
+    ``(outputs (time, batch, units), [h_last])``.
+    """
+    op = FusedGRU(activation=cell.activation.__name__,
+                  recurrent_activation=cell.recurrent_activation.__name__,
+                  reset_after=cell.reset_after,
+                  has_recurrent_mask=recurrent_mask is not None,
+                  has_mask=mask is not None)
+    non_sequences = cell.step_non_sequences()    # [U] or [U, b_rec]
+    inputs = [xw, initial_states[0]] + non_sequences + [recurrent_mask, mask]
+    hs, _, _ = op(*[v for v in inputs if v is not None])
+    return hs[1:], [hs[-1]]                      # (time, batch, units)

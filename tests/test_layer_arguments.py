@@ -29,6 +29,23 @@ def test_dropout_rates_must_lie_in_zero_one(cls, argument, rate):
         cls(4, **{argument: rate})
 
 
+@pytest.mark.parametrize("cls", RECURRENT)
+@pytest.mark.parametrize("implementation", ["cudnn", 2, None])
+def test_implementation_must_be_auto_scan_or_fused(cls, implementation):
+    with pytest.raises(ValueError, match="implementation must be one of "
+                                         "'auto', 'scan', 'fused'"):
+        cls(4, implementation=implementation)
+
+
+@pytest.mark.parametrize("implementation", ["auto", "scan", "fused"])
+def test_implementation_survives_get_config(implementation):
+    layer = GRU(4, implementation=implementation)
+    config = layer.get_config()
+    assert config["implementation"] == implementation
+    config.pop("name", None)
+    assert GRU(**config).implementation == implementation
+
+
 def test_dropout_layer_rate_is_checked():
     with pytest.raises(ValueError, match="rate"):
         Dropout(1.5)

@@ -1,4 +1,4 @@
-"""Fused recurrences: the whole time loop of a cell as one C op.
+"""Fused ops: the whole time loop of a cell as one C op (and Adam's update).
 
 The design of theano_rnn is a step function unrolled by ``theano.scan``
 (:mod:`theano_rnn.cells`, :mod:`theano_rnn.recurrence`).  Scan on Python
@@ -13,6 +13,11 @@ and the same float32 ``tanh``, and ``tests/test_fused_*.py`` compare them.
 
 :func:`unsupported_reason` says why a cell cannot take the fused path
 (``None`` when it can); :func:`fused_rnn` runs it.
+
+One op here is not a recurrence: :mod:`theano_rnn.fused.adam` computes
+Adam's three updates of a parameter in one pass, for
+:class:`theano_rnn.optimizers.Adam` (importing it registers the graph
+rewrite that makes the update in place).
 """
 import importlib
 

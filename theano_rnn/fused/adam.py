@@ -9,15 +9,19 @@ its gradient :math:`g` and its two moments :math:`m, v`::
 
 Written as Theano expressions, these become three ``Elemwise`` loops (after
 fusion), one per updated variable, each reading ``g`` and the state again:
-ten passes over parameter-sized arrays where seven suffice.  On the IMDB
-model the update of the 20000 x 128 embedding alone took 5.5 ms of a 23.6 ms
-training step.  Each of those loops is moreover a C module of its own for
-every number of dimensions and broadcast pattern, about half a second of
-compilation each on an empty Theano cache.
+ten or more passes over parameter-sized arrays where seven suffice.  On the
+IMDB model the update of the 20000 x 128 embedding alone took 5.5 ms of a
+23.6 ms training step.  Each of those loops is moreover a C module of its
+own for every number of dimensions and broadcast pattern, about half a
+second of compilation each on an empty Theano cache.
 
 :class:`AdamUpdate` computes the three new values in one pass over the
 elements (the arrays are treated as flat), reading ``p, g, m, v`` once and
-writing ``p, m, v`` once.  It is created non-destructive; the optimization
+writing ``p, m, v`` once: 1.3 ms instead of 6 ms for that embedding.  Its C
+code does not depend on the number of dimensions, so Theano compiles it
+once for all the parameters of one dtype.
+
+The op is created non-destructive; the optimization
 ``theano_rnn_adam_inplace`` (registered in Theano's ``optdb``, phase
 ``inplace``, before the in-place ``Elemwise`` ones) replaces it by its
 in-place version, which overwrites ``p``, ``m`` and ``v``

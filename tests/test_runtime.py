@@ -56,3 +56,44 @@ def test_user_blas_choice_is_not_second_guessed():
         raise AssertionError("looked for BLAS although the user chose")
     assert runtime.default_flags({"blas__ldflags", "floatx"},
                                  must_not_be_called) == []
+
+
+def _cache_key_version(outputs, inputs):
+    from theano.graph.fg import FunctionGraph
+    from theano.link.c.basic import CLinker
+    fgraph = FunctionGraph(inputs, outputs)
+    return CLinker().accept(fgraph).cmodule_key()[0]
+
+
+def test_ops_with_empty_props_get_a_versioned_cache_key():
+    # Alloc has __props__ == () and a c_code_cache_version: theano-pymc
+    # 1.1.2 alone calls its module unversioned and recompiles it in every
+    # process; after runtime.version_cache_keys() it is cached on disk.
+    import theano.tensor as T
+    n = T.lscalar("n")
+    out = T.alloc(T.constant(1.0, dtype="float32"), n, 3)
+    assert type(out.owner.op).__props__ == ()
+    assert _cache_key_version([out], [n]) != ()
+    assert runtime.SETTINGS["cache_keys"] == "versioned"
+
+
+def test_ops_without_a_cache_version_stay_unversioned():
+    import theano.tensor as T
+    from theano.graph.basic import Apply
+    from theano.graph.op import COp
+
+    class Unversioned(COp):
+        __props__ = ()
+
+        def make_node(self, x):
+            return Apply(self, [x], [x.type()])
+
+        def perform(self, node, inputs, outputs):
+            outputs[0][0] = inputs[0]
+
+        def c_code(self, node, name, inputs, outputs, sub):
+            return "Py_XDECREF(%s); %s = %s; Py_XINCREF(%s);" % (
+                outputs[0], outputs[0], inputs[0], outputs[0])
+
+    x = T.vector("x")
+    assert _cache_key_version([Unversioned()(x)], [x]) == ()

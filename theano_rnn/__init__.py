@@ -2,6 +2,8 @@
 
 Importing the package configures Theano first (see :mod:`theano_rnn.runtime`).
 """
-from . import runtime  # noqa: F401  (must run before Theano is imported)
+from . import runtime  # must run before Theano is imported
+
+runtime.version_cache_keys()
 
 __version__ = "0.1.0"

@@ -3,7 +3,7 @@
 ``import theano_rnn`` imports this module first, so that every other module
 of the package can simply ``import theano``.  It does four things, and only
 where the user has not decided otherwise (a flag set in ``THEANO_FLAGS`` or in
-a ``.theanorc`` file always wins):
+a ``.theanorc`` file always wins), and one more once Theano is imported:
 
 1. **BLAS.**  Theano 1.1.2 asks ``numpy.distutils`` for ``blas_opt_info``,
    which recent NumPy no longer has, and crashes at import unless
@@ -20,6 +20,11 @@ a ``.theanorc`` file always wins):
    not compile on Python >= 3.11.  Registering its module as unimportable
    (``sys.modules[...] = None``) makes ``Scan`` fall back to its Python loop,
    which computes the same thing.
+5. **Compile cache.**  theano-pymc 1.1.2 counts an op whose ``__props__``
+   is empty (``Alloc``, ``Dot22``, ``AdvancedSubtensor1``,
+   ``ScalarFromTensor``...) as *unversioned*, so the C modules of those ops
+   are compiled again in every new process, about half a second each and
+   three to four seconds for a model (:func:`version_cache_keys`).
 
 The decisions taken are recorded in :data:`SETTINGS` for inspection.
 """
@@ -131,6 +136,54 @@ def configure():
         SETTINGS["scan"] = "python"
     SETTINGS["configured"] = True
     return SETTINGS
+
+
+def _cache_version(linker, fgraph):
+    """The version part of a C module's cache key, as Theano 1.1.2 builds it
+    (``CLinker.cmodule_key_``) except that an op's *empty* ``__props__``
+    does not count as "no version": it is no version number at all, only
+    the (empty) list of the op's parameters, which the key's signature part
+    holds anyway.  ``()`` if an op or a type really has no version."""
+    from theano.link.c.interface import CLinkerObject
+    version = []
+    for node in linker.schedule(fgraph):
+        if hasattr(node.op, "c_code_cache_version_apply"):
+            version.append(node.op.c_code_cache_version_apply(node))
+        if getattr(node.op, "__props__", None):
+            version.append(node.op.__props__)
+        for variable in node.inputs + node.outputs:
+            if isinstance(variable.type, CLinkerObject):
+                version.append(variable.type.c_code_cache_version())
+    version = tuple(version)
+    return version if all(version) else ()
+
+
+def version_cache_keys():
+    """Let Theano cache the C modules of ops with empty ``__props__``.
+
+    Wraps ``CLinker.cmodule_key_``: where Theano calls a module unversioned,
+    the version is computed again by :func:`_cache_version`; if every op and
+    type in it has a version, the key gets it and the module is cached on
+    disk like any other.  Modules that are unversioned for a real reason
+    (an op without ``c_code_cache_version``) stay unversioned.
+    """
+    from theano.link.c.basic import CLinker
+    original = CLinker.cmodule_key_
+    if getattr(original, "versions_empty_props", False):
+        return
+
+    def cmodule_key_(self, fgraph, *args, **kwargs):
+        key = original(self, fgraph, *args, **kwargs)
+        if key is not None and key[0] == ():
+            version = _cache_version(self, fgraph)
+            if version:
+                return version, key[1]
+        return key
+
+    cmodule_key_.versions_empty_props = True
+    cmodule_key_.__doc__ = original.__doc__
+    CLinker.cmodule_key_ = cmodule_key_
+    SETTINGS["cache_keys"] = "versioned"
 
 
 configure()

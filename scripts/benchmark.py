@@ -50,7 +50,9 @@ default ``benchmark.json``) holding:
 ``settings``
     ``cells``, ``vocabulary``, ``embedding``, ``units``, ``maxlen``,
     ``batch_size``, ``batches``, ``warmup``, ``threads``, ``seed``,
-    ``optimizer``, ``loss``, ``quick``, ``skip_cold``, ``dropout_option``.
+    ``optimizer``, ``loss``, ``quick``, ``skip_cold``, ``dropout_option``,
+    ``implementation`` (``--implementation``: the layers' ``'auto'``, which
+    takes the fused C loops, or ``'scan'``).
 ``machine``
     ``cpu_count``, ``platform``, ``python``, ``numpy``, ``theano``,
     ``theano_rnn``, ``torch`` (``null`` without PyTorch), ``blas_ldflags``,
@@ -159,6 +161,12 @@ def parse_args(argv=None):
                         help="give the GRU and the SimpleRNN dropout=%g and "
                              "recurrent_dropout=%g too (the LSTM always "
                              "has them)" % (DROPOUT, DROPOUT))
+    parser.add_argument("--implementation", choices=("auto", "scan", "fused"),
+                        default="auto",
+                        help="the recurrent layers' implementation: 'auto' "
+                             "(the default of the layers: the fused C loop), "
+                             "'scan' (the step function under theano.scan, "
+                             "to measure the reference path)")
     parser.add_argument("--threads", type=int_at_least(1),
                         default=default_threads(),
                         help="threads for OpenBLAS and for PyTorch")
@@ -203,7 +211,8 @@ def settings(args):
                 warmup=args.warmup, threads=args.threads, seed=args.seed,
                 optimizer="adam", loss="binary_crossentropy",
                 quick=args.quick, skip_cold=args.skip_cold,
-                dropout_option=args.dropout)
+                dropout_option=args.dropout,
+                implementation=args.implementation)
 
 
 def dropout_rates(cell, with_dropout):
@@ -275,7 +284,8 @@ def build_theano_model(config):
         Embedding(config["vocabulary"], config["embedding"],
                   input_length=config["maxlen"]),
         recurrent(config["units"], dropout=config["dropout"],
-                  recurrent_dropout=config["recurrent_dropout"]),
+                  recurrent_dropout=config["recurrent_dropout"],
+                  implementation=config.get("implementation", "auto")),
         Dense(1, activation="sigmoid")])
 
 

@@ -15,10 +15,11 @@ STATS = ("samples_per_s", "median_s", "p25_s", "p75_s", "min_s", "max_s",
          "calls")
 SETTINGS = ("cells", "vocabulary", "embedding", "units", "maxlen",
             "batch_size", "batches", "warmup", "threads", "seed", "optimizer",
-            "loss", "quick", "skip_cold", "dropout_option")
+            "loss", "quick", "skip_cold", "dropout_option", "implementation")
 MACHINE = ("cpu_count", "platform", "python", "numpy", "theano",
            "theano_rnn", "torch", "blas_ldflags", "floatX", "scan",
-           "theano_flags", "load_average_start", "load_average_end")
+           "theano_flags", "openblas_environment", "load_average_start",
+           "load_average_end")
 
 
 @pytest.fixture(scope="module")
@@ -120,10 +121,22 @@ def test_options(benchmark, tmp_path):
                                  "rnn", "rnn"])
     assert (args.batches, args.warmup, args.skip_cold) == (7, 1, True)
     assert args.cell == ["rnn"]
+    assert settings["implementation"] == "auto"
     with pytest.raises(SystemExit):
         benchmark.parse_args(["--batches", "0"])
     with pytest.raises(SystemExit):
+        benchmark.parse_args(["--implementation", "cudnn"])
+    with pytest.raises(SystemExit):
         benchmark.parse_args(["--json", str(tmp_path / "no" / "b.json")])
+
+
+def test_implementation_reaches_the_recurrent_layer(benchmark, tmp_path):
+    args = benchmark.parse_args(["--quick", "--implementation", "scan",
+                                 "--json", str(tmp_path / "b.json")])
+    config = dict(benchmark.settings(args), cell="gru", dropout=0.0,
+                  recurrent_dropout=0.0)
+    model = benchmark.build_theano_model(config)
+    assert model.layers[1].implementation == "scan"
 
 
 def test_statistics_use_the_median(benchmark):

@@ -269,3 +269,14 @@ def test_custom_activation_falls_back_to_scan_or_is_refused_by_name():
     layer.build((None, 5, 2))
     with pytest.raises(ValueError, match="softsign"):
         layer.call(x)
+
+
+def test_a_subclass_of_a_cell_is_left_to_scan():
+    # A subclass may override step(); only scan computes what it means.
+    class PeepholeLSTMCell(LSTMCell):
+        pass
+
+    cell = PeepholeLSTMCell(3)
+    cell.build(2)
+    assert "no fused loop for PeepholeLSTMCell" in fused.unsupported_reason(
+        cell, "float64")

@@ -19,35 +19,24 @@ Adam's three updates of a parameter in one pass, for
 :class:`theano_rnn.optimizers.Adam` (importing it registers the graph
 rewrite that makes the update in place).
 """
-import importlib
+from . import _base, gru, lstm, simple_rnn
+from ..cells import GRUCell, LSTMCell, SimpleRNNCell
 
-from . import _base
-
-# cell class name -> (module, function) implementing its fused loop
+# cell class -> (module, the function running its fused loop).  Exact
+# classes only: a subclass may override ``step``, and then only scan
+# computes what it means.
 _IMPLEMENTATIONS = {
-    "SimpleRNNCell": ("simple_rnn", "fused_simple_rnn"),
-    "LSTMCell": ("lstm", "fused_lstm"),
-    "GRUCell": ("gru", "fused_gru"),
+    SimpleRNNCell: (simple_rnn, simple_rnn.fused_simple_rnn),
+    LSTMCell: (lstm, lstm.fused_lstm),
+    GRUCell: (gru, gru.fused_gru),
 }
-
-
-def _implementation(cell):
-    module_name, function = _IMPLEMENTATIONS.get(type(cell).__name__,
-                                                 (None, None))
-    if module_name is None:
-        return None
-    try:
-        module = importlib.import_module("." + module_name, __name__)
-    except ImportError:
-        return None
-    return module
 
 
 def unsupported_reason(cell, dtype):
     """Why ``cell`` cannot run fused on ``dtype`` tensors, or ``None``."""
-    module = _implementation(cell)
-    if module is None:
+    if type(cell) not in _IMPLEMENTATIONS:
         return "there is no fused loop for %s" % type(cell).__name__
+    module, _ = _IMPLEMENTATIONS[type(cell)]
     if dtype not in ("float32", "float64"):
         return "the fused loops support float32 and float64, not %s" % dtype
     for argument in ("activation", "recurrent_activation"):
@@ -81,7 +70,6 @@ def fused_rnn(cell, xw, initial_states, recurrent_mask=None, mask=None,
     if go_backwards:
         xw = xw[::-1]
         mask = None if mask is None else mask[::-1]
-    module_name, function = _IMPLEMENTATIONS[type(cell).__name__]
-    implementation = getattr(_implementation(cell), function)
+    _, implementation = _IMPLEMENTATIONS[type(cell)]
     return implementation(cell, xw, list(initial_states), recurrent_mask,
                           mask)

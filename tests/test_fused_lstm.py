@@ -280,3 +280,39 @@ def test_a_subclass_of_a_cell_is_left_to_scan():
     cell.build(2)
     assert "no fused loop for PeepholeLSTMCell" in fused.unsupported_reason(
         cell, "float64")
+
+
+_NO_BLAS_PROBE = """
+import numpy as np
+import theano_rnn
+from theano_rnn.layers import GRU, LSTM
+from theano_rnn.models import Sequential
+
+x = np.random.RandomState(0).randn(3, 6, 4).astype("float32")
+for layer in (LSTM, GRU):
+    outputs = []
+    for implementation in ("fused", "scan"):
+        np.random.seed(1)
+        model = Sequential([layer(5, input_shape=(6, 4),
+                                  implementation=implementation)])
+        model.compile(loss="mse", optimizer="adam")
+        outputs.append(model.predict(x))
+    assert np.allclose(outputs[0], outputs[1], atol=1e-5), layer
+print("ok")
+"""
+
+
+def test_fused_ops_work_without_a_blas_library():
+    # With blas__ldflags empty Theano defines sgemm_ itself (on NumPy); the
+    # fused ops must link against that one rather than look for a library.
+    import os
+    import subprocess
+    import sys
+    env = dict(os.environ)
+    env["THEANO_FLAGS"] = ",".join(
+        f for f in [env.get("THEANO_FLAGS", ""), "blas__ldflags="] if f)
+    process = subprocess.run([sys.executable, "-c", _NO_BLAS_PROBE], env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             universal_newlines=True, timeout=600)
+    assert process.returncode == 0, process.stderr[-2000:]
+    assert process.stdout.strip().endswith("ok")

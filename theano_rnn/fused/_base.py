@@ -36,22 +36,26 @@ ACTIVATIONS = ("tanh", "sigmoid", "hard_sigmoid", "linear", "relu")
 _SUPPORT = r"""
 /* Row-major C (m x n) = alpha A (m x k) B (k x n) + beta C, all C-contiguous
    with leading dimensions lda, ldb, ldc (in elements).  Fortran BLAS is
-   column-major, so compute C^T = B^T A^T instead. */
+   column-major, so compute C^T = B^T A^T instead.
+   A and B are passed as non-const pointers on purpose: without a BLAS
+   library (blas__ldflags empty) Theano defines [sd]gemm_ itself on top of
+   NumPy, with non-const A and B -- in C++ an overload of the declared
+   extern "C" function, which only a non-const argument selects. */
 static inline void gemm_rowmajor(char trans_a, char trans_b, int m, int n,
                                  int k, float alpha, const float *A, int lda,
                                  const float *B, int ldb, float beta,
                                  float *C, int ldc)
 {
-    sgemm_(&trans_b, &trans_a, &n, &m, &k, &alpha, B, &ldb, A, &lda,
-           &beta, C, &ldc);
+    sgemm_(&trans_b, &trans_a, &n, &m, &k, &alpha, (float *)B, &ldb,
+           (float *)A, &lda, &beta, C, &ldc);
 }
 static inline void gemm_rowmajor(char trans_a, char trans_b, int m, int n,
                                  int k, double alpha, const double *A, int lda,
                                  const double *B, int ldb, double beta,
                                  double *C, int ldc)
 {
-    dgemm_(&trans_b, &trans_a, &n, &m, &k, &alpha, B, &ldb, A, &lda,
-           &beta, C, &ldc);
+    dgemm_(&trans_b, &trans_a, &n, &m, &k, &alpha, (double *)B, &ldb,
+           (double *)A, &lda, &beta, C, &ldc);
 }
 
 /* Activations (of a pre-activation x) and their derivatives expressed
@@ -113,7 +117,7 @@ class FusedRecurrenceOp(COp):
         return ldflags(libs=False, include_dir=True)
 
     def c_code_cache_version(self):
-        return self.code_version + (2,) + blas_header_version()
+        return self.code_version + (3,) + blas_header_version()
 
 
 # ---------------------------------------------------------------------------

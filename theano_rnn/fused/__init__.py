@@ -22,13 +22,13 @@ rewrite that makes the update in place).
 from . import _base, gru, lstm, simple_rnn
 from ..cells import GRUCell, LSTMCell, SimpleRNNCell
 
-# cell class -> (module, the function running its fused loop).  Exact
-# classes only: a subclass may override ``step``, and then only scan
-# computes what it means.
+# cell class -> the function running its fused loop.  Exact classes only:
+# a subclass may override ``step``, and then only scan computes what it
+# means.
 _IMPLEMENTATIONS = {
-    SimpleRNNCell: (simple_rnn, simple_rnn.fused_simple_rnn),
-    LSTMCell: (lstm, lstm.fused_lstm),
-    GRUCell: (gru, gru.fused_gru),
+    SimpleRNNCell: simple_rnn.fused_simple_rnn,
+    LSTMCell: lstm.fused_lstm,
+    GRUCell: gru.fused_gru,
 }
 
 
@@ -36,7 +36,8 @@ def unsupported_reason(cell, dtype):
     """Why ``cell`` cannot run fused on ``dtype`` tensors, or ``None``."""
     if type(cell) not in _IMPLEMENTATIONS:
         return "there is no fused loop for %s" % type(cell).__name__
-    module, _ = _IMPLEMENTATIONS[type(cell)]
+    if cell.recurrent_kernel is None:
+        return "the cell is not built"
     if dtype not in ("float32", "float64"):
         return "the fused loops support float32 and float64, not %s" % dtype
     for argument in ("activation", "recurrent_activation"):
@@ -44,7 +45,7 @@ def unsupported_reason(cell, dtype):
         if name not in _base.ACTIVATIONS:
             return ("%s %r has no C implementation (supported: %s)"
                     % (argument, name, ", ".join(_base.ACTIVATIONS)))
-    return module.unsupported_reason(cell)
+    return None
 
 
 def fused_rnn(cell, xw, initial_states, recurrent_mask=None, mask=None,
@@ -70,6 +71,5 @@ def fused_rnn(cell, xw, initial_states, recurrent_mask=None, mask=None,
     if go_backwards:
         xw = xw[::-1]
         mask = None if mask is None else mask[::-1]
-    _, implementation = _IMPLEMENTATIONS[type(cell)]
-    return implementation(cell, xw, list(initial_states), recurrent_mask,
-                          mask)
+    implementation = _IMPLEMENTATIONS[type(cell)]
+    return implementation(cell, xw, list(initial_states), recurrent_mask, mask)

@@ -33,6 +33,20 @@ from ..fastmath import tanh_float32
 #: Activations the fused C code implements; other ones fall back to scan.
 ACTIVATIONS = ("tanh", "sigmoid", "hard_sigmoid", "linear", "relu")
 
+#: C: ``format_shape(buf, size, a)`` writes the shape of ``a`` as Python
+#: prints a tuple, "(2, 3)" or "(5,)", for the ops' shape errors.
+FORMAT_SHAPE_C = r"""
+static void format_shape(char *buf, size_t size, PyArrayObject *a)
+{
+    int n = snprintf(buf, size, "(");
+    for (int k = 0; k < PyArray_NDIM(a) && n < (int)size; ++k)
+        n += snprintf(buf + n, size - n, k ? ", %ld" : "%ld",
+                      (long)PyArray_DIMS(a)[k]);
+    if (n < (int)size)
+        snprintf(buf + n, size - n, PyArray_NDIM(a) == 1 ? ",)" : ")");
+}
+"""
+
 _SUPPORT = r"""
 /* Row-major C (m x n) = alpha A (m x k) B (k x n) + beta C, all C-contiguous
    with leading dimensions lda, ldb, ldc (in elements).  Fortran BLAS is
@@ -99,7 +113,7 @@ class FusedRecurrenceOp(COp):
     code_version = (1,)
 
     def c_support_code(self, **kwargs):
-        return blas_header_text() + _FAST_TANH + _SUPPORT
+        return blas_header_text() + _FAST_TANH + FORMAT_SHAPE_C + _SUPPORT
 
     def c_headers(self, **kwargs):
         return ["<math.h>", "<string.h>"]
@@ -117,7 +131,7 @@ class FusedRecurrenceOp(COp):
         return ldflags(libs=False, include_dir=True)
 
     def c_code_cache_version(self):
-        return self.code_version + (3,) + blas_header_version()
+        return self.code_version + (4,) + blas_header_version()
 
 
 # ---------------------------------------------------------------------------
@@ -166,11 +180,9 @@ static int fused_check_shape(const char *op, const char *what,
         ok = expected[i] < 0 || PyArray_DIMS(a)[i] == expected[i];
     if (ok)
         return 0;
-    char got[160] = "", want[160] = "";
-    int n_got = 0, n_want = 0;
-    for (int i = 0; i < PyArray_NDIM(a) && n_got < 120; ++i)
-        n_got += snprintf(got + n_got, sizeof(got) - n_got, "%s%ld",
-                          i ? ", " : "", (long)PyArray_DIMS(a)[i]);
+    char got[160], want[160] = "";
+    int n_want = 0;
+    format_shape(got, sizeof(got), a);
     for (int i = 0; i < nd && n_want < 120; ++i) {
         if (expected[i] < 0)
             n_want += snprintf(want + n_want, sizeof(want) - n_want, "%s?",
@@ -179,7 +191,9 @@ static int fused_check_shape(const char *op, const char *what,
             n_want += snprintf(want + n_want, sizeof(want) - n_want, "%s%ld",
                                i ? ", " : "", (long)expected[i]);
     }
-    PyErr_Format(PyExc_ValueError, "%s: %s has shape (%s), expected (%s)",
+    if (nd == 1)
+        snprintf(want + n_want, sizeof(want) - n_want, ",");
+    PyErr_Format(PyExc_ValueError, "%s: %s has shape %s, expected (%s)",
                  op, what, got, want);
     return -1;
 }

@@ -108,17 +108,6 @@ static int may_overlap(PyArrayObject *a, PyArrayObject *b)
     return a_lo < b_hi && b_lo < a_hi;
 }
 
-/* "(2, 3)": the shape of a, written into buf. */
-static void format_shape(char *buf, size_t size, PyArrayObject *a)
-{
-    int n = snprintf(buf, size, "(");
-    for (int k = 0; k < PyArray_NDIM(a) && n < (int)size; ++k)
-        n += snprintf(buf + n, size - n, k ? ", %ld" : "%ld",
-                      (long)PyArray_DIMS(a)[k]);
-    if (n < (int)size)
-        snprintf(buf + n, size - n, PyArray_NDIM(a) == 1 ? ",)" : ")");
-}
-
 /* 0 if g, m and v have the shape of p, else -1 with a ValueError. */
 static int check_shapes(PyArrayObject **arrays)
 {
@@ -205,7 +194,7 @@ class AdamUpdate(COp):
     """
 
     __props__ = ("inplace",)
-    code_version = (2,)
+    code_version = (3,)
 
     def __init__(self, inplace=False):
         self.inplace = bool(inplace)
@@ -258,7 +247,7 @@ class AdamUpdate(COp):
 
     # -- C implementation ----------------------------------------------------
     def c_support_code(self, **kwargs):
-        return _ADAM_SUPPORT
+        return _base.FORMAT_SHAPE_C + _ADAM_SUPPORT
 
     def c_headers(self, **kwargs):
         return ["<math.h>", "<stdio.h>"]

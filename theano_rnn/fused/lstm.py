@@ -83,12 +83,6 @@ from .. import fastmath
 from . import _base
 
 
-def unsupported_reason(cell):
-    """Nothing to refuse for an ``LSTMCell`` (the package checks the
-    activations and the dtype)."""
-    return None
-
-
 # --------------------------------------------------------------------------
 # NumPy versions of the activations (Theano's Python path, ``perform``)
 # --------------------------------------------------------------------------
@@ -330,17 +324,6 @@ THEANO_RNN_LSTM_NOINLINE static void backward(int steps, int batch, int H,
         gemm_rowmajor('T', 'N', H, G, steps * batch, (T)1, scratch, H, dz, G,
                       (T)0, dU, G);
     }
-}
-
-/* "(2, 3)" into buf. */
-static void format_shape(char *buf, size_t size, PyArrayObject *a)
-{
-    int n = snprintf(buf, size, "(");
-    for (int k = 0; k < PyArray_NDIM(a) && n < (int)size; ++k)
-        n += snprintf(buf + n, size - n, k ? ", %ld" : "%ld",
-                      (long)PyArray_DIMS(a)[k]);
-    if (n < (int)size)
-        snprintf(buf + n, size - n, ")");
 }
 
 /* 0 if a has the shape dims (nd entries), else -1 with a ValueError

@@ -334,13 +334,6 @@ class FusedSimpleRNNGrad(FusedLoopOp):
                 for k, v in enumerate(inputs)]
 
 
-def unsupported_reason(cell):
-    """Why ``cell`` (a SimpleRNNCell) cannot run fused, or ``None``."""
-    if cell.recurrent_kernel is None:
-        return "the cell is not built"
-    return None
-
-
 def fused_simple_rnn(cell, xw, initial_states, recurrent_mask=None,
                      mask=None):
     """``rnn(cell.step, xw, initial_states, ...)`` as one op.

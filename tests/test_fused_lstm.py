@@ -156,6 +156,31 @@ def test_fused_lstm_float32_agrees_with_scan(rng):
                                    err_msg=name)
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_fused_lstm_split_across_threads_equals_scan(monkeypatch, rng, dtype):
+    # 27 rows over 3 threads: 9 rows each, which the packed product takes
+    # as a block of 8 rows (with AVX-512) and a single row; 37 units make
+    # 4H = 148 columns, full panels and a partial last one, for U (forward)
+    # and 37 columns, one partial panel, for U^T (backward).
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "3")
+    with theano.config.change_flags(floatX=dtype):
+        cell = random_cell(37, 5, dtype, rng)
+        fused_f, scan, values = fused_and_scan(cell, dtype, rng, 6, 27,
+                                               masked=True, dropout=True)
+    expected = scan(*values)
+    actual = fused_f(*values)
+    tolerance = 1e-10 if dtype == "float64" else 1e-4
+    for a, e, name in zip(actual, expected, NAMES):
+        scale = max(1.0, np.abs(e).max())
+        np.testing.assert_allclose(a, e, rtol=0, atol=tolerance * scale,
+                                   err_msg=name)
+    # one thread gives the same numbers: the threads split rows, not sums
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "1")
+    for a, b, name in zip(fused_f(*values), actual, NAMES):
+        np.testing.assert_allclose(a, b, rtol=1e-6 if dtype == "float32"
+                                   else 1e-13, err_msg=name)
+
+
 def forward_function(activation, recurrent_activation, mask, dtype="float64"):
     """``f(xw, U, h0, c0, rmask) -> hs + 0.5 cs``, the fused op with a fixed
     time mask, for ``verify_grad``."""

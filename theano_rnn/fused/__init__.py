@@ -6,8 +6,8 @@ The design of theano_rnn is a step function unrolled by ``theano.scan``
 per-step slicing and the recomputation of the forward pass inside the
 gradient's scan cost more than the arithmetic.  This package is the fast
 path the recurrent layers take when they can (``implementation='auto'``):
-for each cell an op whose C code runs the loop over time, calling BLAS for
-``h_{t-1} U`` at each step, and an op for its gradient.  They compute the
+for each cell an op whose C code runs the loop over time, with one matrix
+product ``h_{t-1} U`` per step, and an op for its gradient.  They compute the
 same function as the scan path, with the same gate order, masks, dropout
 and the same float32 ``tanh``, and ``tests/test_fused_*.py`` compare them.
 

@@ -29,6 +29,7 @@ from theano.tensor.blas_headers import blas_header_text, blas_header_version
 
 from ..fastmath import C_SUPPORT_CODE as _FAST_TANH
 from ..fastmath import tanh_float32
+from . import packed
 
 #: Activations the fused C code implements; other ones fall back to scan.
 ACTIVATIONS = ("tanh", "sigmoid", "hard_sigmoid", "linear", "relu")
@@ -113,16 +114,17 @@ class FusedRecurrenceOp(COp):
     code_version = (1,)
 
     def c_support_code(self, **kwargs):
-        return blas_header_text() + _FAST_TANH + FORMAT_SHAPE_C + _SUPPORT
+        return (blas_header_text() + _FAST_TANH + FORMAT_SHAPE_C + _SUPPORT
+                + packed.PACKED_PRODUCT_C)
 
     def c_headers(self, **kwargs):
-        return ["<math.h>", "<string.h>"]
+        return ["<math.h>", "<string.h>"] + packed.HEADERS
 
     def c_libraries(self, **kwargs):
         return ldflags()
 
     def c_compile_args(self, **kwargs):
-        return ldflags(libs=False, flags=True)
+        return ldflags(libs=False, flags=True) + ["-pthread"]
 
     def c_lib_dirs(self, **kwargs):
         return ldflags(libs=False, libs_dir=True)
@@ -131,7 +133,7 @@ class FusedRecurrenceOp(COp):
         return ldflags(libs=False, include_dir=True)
 
     def c_code_cache_version(self):
-        return self.code_version + (4,) + blas_header_version()
+        return self.code_version + (5,) + blas_header_version()
 
 
 # ---------------------------------------------------------------------------

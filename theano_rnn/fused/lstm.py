@@ -15,12 +15,14 @@ order **i, f, c, o** of :class:`theano_rnn.cells.LSTMCell`::
 and where the time mask m_t[b] is 0 (padding) the row keeps its previous
 state: ``h_t = h_{t-1}``, ``c_t = c_{t-1}`` (``T.switch(m_t, new, old)``).
 
-:class:`LSTMForward` runs that loop in C.  At every step one BLAS ``gemm``
+:class:`LSTMForward` runs that loop in C.  At every step one matrix product
 computes ``(h_{t-1} * r) U`` into a small (B, 4H) scratch buffer, and one
 element-wise pass adds ``xw_t``, applies the activations, writes them to
 ``gates[t]`` and updates ``c`` and ``h`` (adding ``xw_t`` there rather than
-copying ``xw`` into ``gates`` for a ``gemm`` with beta = 1 saves one pass
-over a (T, B, 4H) array).
+copying ``xw`` into ``gates`` first saves one pass over a (T, B, 4H) array).
+The product is :mod:`theano_rnn.fused.packed`'s, with ``U`` packed once per
+call rather than by BLAS at every step, and the batch is split across
+threads, each running the whole loop for its rows.
 
 What is saved for the backward pass, and why
 --------------------------------------------
@@ -46,7 +48,7 @@ the gradients reaching ``h_t`` and ``c_t`` from the later steps::
     dz_t = [dc * g * sigma'(i),  dc * c_{t-1} * sigma'(f),
             dc * i * act'(g),    dh * act(c_t) * sigma'(o)]
     dc   = dc * f                        -> gradient of c_{t-1}
-    dh   = (dz_t U^T) * r                -> gradient of h_{t-1}   (one gemm)
+    dh   = (dz_t U^T) * r                -> gradient of h_{t-1}   (one product)
 
 (a padded row passes ``dh`` and ``dc`` through unchanged, with dz_t = 0).
 ``dz`` (T, B, 4H) is the gradient of ``xw``; the op also returns the
@@ -196,24 +198,27 @@ static inline void backward_row(int n, const T *__restrict__ g,
     }
 }
 
-/* Forward loop.  Shapes (all C-contiguous):
-     xw (steps, batch, 4H)   U (H, 4H)   h0, c0 (batch, H)
+/* Forward loop, for rows (samples) r0 .. r1-1 of the batch.  Shapes (all
+   C-contiguous):
+     xw (steps, batch, 4H)   h0, c0 (batch, H)
      mask (steps, batch) or NULL          rmask (batch, H) or NULL
+     packed_U: U (H, 4H) packed by fused_pack
    outputs hs, cs (steps, batch, H), gates (steps, batch, 4H) post-activation;
    scratch (batch, 4H + H): hU, then h_{t-1} * rmask (with a recurrent mask).
+   Each row only reads and writes its own rows of all of these, so threads
+   given disjoint row ranges run it side by side.
    xw_t + hU is added in the element-wise pass rather than by copying xw
    into gates first: one pass less over (steps, batch, 4H). */
 template<typename T, class Act, class RAct>
-THEANO_RNN_LSTM_NOINLINE static void forward(int steps, int batch, int H,
-                    const T *xw, const T *U, const T *h0, const T *c0,
-                    const T *mask, const T *rmask,
+THEANO_RNN_LSTM_NOINLINE static void forward_rows(int r0, int r1, int steps,
+                    int batch, int H, const T *xw, const T *packed_U,
+                    const T *h0, const T *c0, const T *mask, const T *rmask,
                     T *hs, T *cs, T *gates, T *scratch)
 {
     const int G = 4 * H;
     const size_t step_h = (size_t)batch * H, step_g = (size_t)batch * G;
+    const size_t lo = (size_t)r0 * H, hi = (size_t)r1 * H;
     T *hu = scratch, *h_masked = scratch + step_g;
-    if (batch == 0 || H == 0)           /* the outputs have no element */
-        return;
     for (int t = 0; t < steps; ++t) {
         const T *h_prev = t ? hs + (t - 1) * step_h : h0;
         const T *c_prev = t ? cs + (t - 1) * step_h : c0;
@@ -222,14 +227,14 @@ THEANO_RNN_LSTM_NOINLINE static void forward(int steps, int batch, int H,
           *c_t = cs + t * step_h;
         const T *h_in = h_prev;
         if (rmask) {                                    /* h_{t-1} * r */
-            for (size_t k = 0; k < step_h; ++k)
+            for (size_t k = lo; k < hi; ++k)
                 h_masked[k] = h_prev[k] * rmask[k];
             h_in = h_masked;
         }
-        /* hu = h_in U      (batch, H) x (H, 4H) */
-        gemm_rowmajor('N', 'N', batch, G, H, (T)1, h_in, H, U, G, (T)0,
-                      hu, G);
-        for (int b = 0; b < batch; ++b) {
+        /* hu = h_in U      (rows, H) x (H, 4H) */
+        fused_packed_product<T>(r1 - r0, G, H, h_in + lo, H, packed_U,
+                                hu + (size_t)r0 * G, G, false);
+        for (int b = r0; b < r1; ++b) {
             const size_t ob = (size_t)b * H, og = (size_t)b * G;
             forward_row<T, Act, RAct>(H, xw_t + og, hu + og, c_prev + ob,
                                       g_t + og, c_t + ob, h_t + ob);
@@ -243,38 +248,46 @@ THEANO_RNN_LSTM_NOINLINE static void forward(int steps, int batch, int H,
     }
 }
 
-/* Backward loop.  Inputs as saved by forward(), plus dhs, dcs (steps,
-   batch, H), the gradients of the outputs hs and cs.  Outputs:
+/* Forward pass: pack U (H, 4H) into `packed` (fused_packed_size(H, 4H)
+   elements), then run forward_rows over the batch split across threads. */
+template<typename T, class Act, class RAct>
+static void forward(int steps, int batch, int H, const T *xw, const T *U,
+                    const T *h0, const T *c0, const T *mask, const T *rmask,
+                    T *hs, T *cs, T *gates, T *scratch, T *packed)
+{
+    if (batch == 0 || H == 0)           /* the outputs have no element */
+        return;
+    fused_pack<T>(U, 4 * H, H, 4 * H, false, packed);
+    fused_parallel(batch, [&](int r0, int r1) {
+        forward_rows<T, Act, RAct>(r0, r1, steps, batch, H, xw, packed, h0,
+                                   c0, mask, rmask, hs, cs, gates, scratch);
+    });
+}
+
+/* Backward loop for rows r0 .. r1-1.  Inputs as saved by forward(), plus
+   dhs, dcs (steps, batch, H), the gradients of the outputs hs and cs, and
+   packed_Ut: U^T (4H, H) packed by fused_pack.  Outputs, for these rows:
      dz (steps, batch, 4H)   gradient of xw (pre-activation gates)
      dh, dc (batch, H)       gradients of h0 and c0; used as the running
                              gradients of h_t, c_t during the loop
-     dU (H, 4H)              gradient of U
      drmask (batch, H)       gradient of rmask, or NULL when there is none
-   scratch (steps * batch, H) receives dz_t U^T when there is a recurrent
-   mask, and then all the h_{t-1} * rmask for the product giving dU. */
+   scratch (batch, H) receives dz_t U^T when there is a recurrent mask. */
 template<typename T, class Act, class RAct>
-THEANO_RNN_LSTM_NOINLINE static void backward(int steps, int batch, int H,
-                     const T *U, const T *h0, const T *c0,
-                     const T *mask, const T *rmask,
+THEANO_RNN_LSTM_NOINLINE static void backward_rows(int r0, int r1,
+                     int steps, int batch, int H, const T *packed_Ut,
+                     const T *h0, const T *c0, const T *mask, const T *rmask,
                      const T *hs, const T *cs, const T *gates,
                      const T *dhs, const T *dcs,
-                     T *dz, T *dU, T *dh, T *dc, T *drmask, T *scratch)
+                     T *dz, T *dh, T *dc, T *drmask, T *scratch)
 {
     const int G = 4 * H;
     const size_t step_h = (size_t)batch * H, step_g = (size_t)batch * G;
-    memset(dh, 0, sizeof(T) * step_h);
-    memset(dc, 0, sizeof(T) * step_h);
-    if (drmask)
-        memset(drmask, 0, sizeof(T) * step_h);
-    if (batch == 0 || H == 0) {         /* nothing to differentiate */
-        memset(dU, 0, sizeof(T) * H * G);
-        return;
-    }
+    const size_t lo = (size_t)r0 * H, hi = (size_t)r1 * H;
     for (int t = steps - 1; t >= 0; --t) {
         const T *c_prev = t ? cs + (t - 1) * step_h : c0;
         const T *g_t = gates + t * step_g;
         T *dz_t = dz + t * step_g;
-        for (int b = 0; b < batch; ++b) {
+        for (int b = r0; b < r1; ++b) {
             const size_t ob = (size_t)b * H, og = (size_t)b * G;
             const size_t ot = t * step_h + ob;
             if (mask && mask[(size_t)t * batch + b] == 0) {
@@ -291,20 +304,52 @@ THEANO_RNN_LSTM_NOINLINE static void backward(int steps, int batch, int H,
                                        dhs + ot, dcs + ot, dh + ob, dc + ob,
                                        dz_t + og);
         }
+        const T *dz_rows = dz_t + (size_t)r0 * G;
         if (!rmask) {
-            /* dh += dz_t U^T      (batch, 4H) x (4H, H) */
-            gemm_rowmajor('N', 'T', batch, H, G, (T)1, dz_t, G, U, G, (T)1,
-                          dh, H);
+            /* dh += dz_t U^T      (rows, 4H) x (4H, H) */
+            fused_packed_product<T>(r1 - r0, H, G, dz_rows, G, packed_Ut,
+                                    dh + lo, H, true);
         } else {
             const T *h_prev = t ? hs + (t - 1) * step_h : h0;
-            gemm_rowmajor('N', 'T', batch, H, G, (T)1, dz_t, G, U, G, (T)0,
-                          scratch, H);
-            for (size_t k = 0; k < step_h; ++k) {
+            fused_packed_product<T>(r1 - r0, H, G, dz_rows, G, packed_Ut,
+                                    scratch + lo, H, false);
+            for (size_t k = lo; k < hi; ++k) {
                 dh[k] += scratch[k] * rmask[k];
                 drmask[k] += scratch[k] * h_prev[k];
             }
         }
     }
+}
+
+/* Backward pass: the loop of backward_rows over the batch split across
+   threads (U^T packed into `packed`, fused_packed_size(4H, H) elements),
+   then dU (H, 4H), the gradient of U.  scratch (steps * batch, H) is used
+   when there is a recurrent mask. */
+template<typename T, class Act, class RAct>
+static void backward(int steps, int batch, int H,
+                     const T *U, const T *h0, const T *c0,
+                     const T *mask, const T *rmask,
+                     const T *hs, const T *cs, const T *gates,
+                     const T *dhs, const T *dcs,
+                     T *dz, T *dU, T *dh, T *dc, T *drmask, T *scratch,
+                     T *packed)
+{
+    const int G = 4 * H;
+    const size_t step_h = (size_t)batch * H, step_g = (size_t)batch * G;
+    memset(dh, 0, sizeof(T) * step_h);
+    memset(dc, 0, sizeof(T) * step_h);
+    if (drmask)
+        memset(drmask, 0, sizeof(T) * step_h);
+    if (batch == 0 || H == 0) {         /* nothing to differentiate */
+        memset(dU, 0, sizeof(T) * H * G);
+        return;
+    }
+    fused_pack<T>(U, G, G, H, true, packed);
+    fused_parallel(batch, [&](int r0, int r1) {
+        backward_rows<T, Act, RAct>(r0, r1, steps, batch, H, packed, h0, c0,
+                                    mask, rmask, hs, cs, gates, dhs, dcs, dz,
+                                    dh, dc, drmask, scratch);
+    });
     /* dU = sum_t (h_{t-1} * r)^T dz_t, as one product over all steps:
        Hprev^T dZ with Hprev (steps * batch, H), dZ (steps * batch, 4H).
        Without a recurrent mask Hprev is h0 followed by hs[0 .. steps-2]. */
@@ -376,7 +421,7 @@ class _LSTMOp(_base.FusedRecurrenceOp):
 
     __props__ = ("activation", "recurrent_activation", "has_mask",
                  "has_recurrent_mask")
-    code_version = (6,)
+    code_version = (7,)
 
     def __init__(self, activation="tanh", recurrent_activation="hard_sigmoid",
                  has_mask=False, has_recurrent_mask=False):
@@ -571,7 +616,7 @@ class LSTMForward(_LSTMOp):
     typedef %(ctype)s dtype_t;
     PyArrayObject *in_xw = NULL, *in_U = NULL, *in_h0 = NULL, *in_c0 = NULL,
                   *in_mask = NULL, *in_rmask = NULL;
-    dtype_t *scratch = NULL;
+    dtype_t *scratch = NULL, *packed = NULL;
     int failed = 1;
     do {
         /* the sizes, from xw (steps, batch, 4H) and U (H, 4H) */
@@ -593,7 +638,9 @@ class LSTMForward(_LSTMOp):
                                             typenum))
             break;
         scratch = (dtype_t *)malloc(sizeof(dtype_t) * (batch * 5 * H + 1));
-        if (!scratch) { PyErr_NoMemory(); break; }
+        packed = (dtype_t *)malloc(sizeof(dtype_t) *
+            (fused_packed_size<dtype_t>((int)H, (int)(4 * H)) + 1));
+        if (!scratch || !packed) { PyErr_NoMemory(); break; }
         theano_rnn_lstm::forward<%(template)s>(
             (int)steps, (int)batch, (int)H,
             (const dtype_t *)PyArray_DATA(in_xw),
@@ -603,10 +650,11 @@ class LSTMForward(_LSTMOp):
             in_mask ? (const dtype_t *)PyArray_DATA(in_mask) : NULL,
             in_rmask ? (const dtype_t *)PyArray_DATA(in_rmask) : NULL,
             (dtype_t *)PyArray_DATA(%(hs)s), (dtype_t *)PyArray_DATA(%(cs)s),
-            (dtype_t *)PyArray_DATA(%(gates)s), scratch);
+            (dtype_t *)PyArray_DATA(%(gates)s), scratch, packed);
         failed = 0;
     } while (0);
     free(scratch);
+    free(packed);
     Py_XDECREF(in_xw); Py_XDECREF(in_U); Py_XDECREF(in_h0);
     Py_XDECREF(in_c0); Py_XDECREF(in_mask); Py_XDECREF(in_rmask);
     if (failed) {
@@ -742,7 +790,7 @@ class LSTMBackward(_LSTMOp):
     PyArrayObject *in_U = NULL, *in_h0 = NULL, *in_c0 = NULL, *in_mask = NULL,
                   *in_rmask = NULL, *in_hs = NULL, *in_cs = NULL,
                   *in_gates = NULL, *in_dhs = NULL, *in_dcs = NULL;
-    dtype_t *scratch = NULL;
+    dtype_t *scratch = NULL, *packed = NULL;
     int failed = 1;
     do {
         /* the sizes, from hs (steps, batch, H) */
@@ -772,6 +820,9 @@ class LSTMBackward(_LSTMOp):
                                         * (steps * batch * H + 1));
             if (!scratch) { PyErr_NoMemory(); break; }
         }
+        packed = (dtype_t *)malloc(sizeof(dtype_t) *
+            (fused_packed_size<dtype_t>((int)(4 * H), (int)H) + 1));
+        if (!packed) { PyErr_NoMemory(); break; }
         theano_rnn_lstm::backward<%(template)s>(
             (int)steps, (int)batch, (int)H,
             (const dtype_t *)PyArray_DATA(in_U),
@@ -786,10 +837,12 @@ class LSTMBackward(_LSTMOp):
             (const dtype_t *)PyArray_DATA(in_dcs),
             (dtype_t *)PyArray_DATA(%(dz)s), (dtype_t *)PyArray_DATA(%(dU)s),
             (dtype_t *)PyArray_DATA(%(dh0)s),
-            (dtype_t *)PyArray_DATA(%(dc0)s), %(drmask_pointer)s, scratch);
+            (dtype_t *)PyArray_DATA(%(dc0)s), %(drmask_pointer)s, scratch,
+            packed);
         failed = 0;
     } while (0);
     free(scratch);
+    free(packed);
     Py_XDECREF(in_U); Py_XDECREF(in_h0); Py_XDECREF(in_c0);
     Py_XDECREF(in_mask); Py_XDECREF(in_rmask); Py_XDECREF(in_hs);
     Py_XDECREF(in_cs); Py_XDECREF(in_gates); Py_XDECREF(in_dhs);

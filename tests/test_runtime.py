@@ -97,3 +97,17 @@ def test_ops_without_a_cache_version_stay_unversioned():
 
     x = T.vector("x")
     assert _cache_key_version([Unversioned()(x)], [x]) == ()
+
+
+@pytest.mark.parametrize("given,expected", [(None, "4"), ("12", "12")])
+def test_openblas_idle_threads_sleep_at_once_unless_the_user_chose(
+        tmp_path, given, expected):
+    env = {k: v for k, v in os.environ.items()
+           if k != "OPENBLAS_THREAD_TIMEOUT"}
+    if given is not None:
+        env["OPENBLAS_THREAD_TIMEOUT"] = given
+    code = ("import os, theano_rnn;"
+            "print(os.environ['OPENBLAS_THREAD_TIMEOUT'])")
+    out = subprocess.run([sys.executable, "-c", code], env=env,
+                         capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == expected

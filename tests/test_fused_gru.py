@@ -208,6 +208,36 @@ def test_float32_fused_agrees_with_scan(rng, case):
     check_pair(pair, rng, steps=12, batch=4, rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("case", DROPOUT_CASES)
+def test_fused_split_across_threads_equals_scan(monkeypatch, rng, case,
+                                                dtype):
+    """The batch split across threads, each running every step for its rows.
+
+    27 rows over 3 threads: 9 rows each, which the packed product takes as
+    a block of 8 rows (with AVX-512) and a single row.  37 units give full
+    and partial panels of the packed U and U^T: 3H = 111 and 2H = 74
+    columns (the GRU's U and U_zr), H = 37 (U_h, the SimpleRNN's U and
+    every U^T)."""
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "3")
+    pair = compiled(case, dtype=dtype, units=37)
+    values = random_inputs(pair.inputs, rng, dtype, 6, 27,
+                           pair.cell.input_dim, pair.cell.units)
+    expected = pair.scan(*values)
+    actual = pair.fused(*values)
+    tolerance = 1e-10 if dtype == "float64" else 1e-4
+    for a, e, name in zip(actual, expected, pair.names):
+        assert a.dtype == dtype, name
+        scale = max(1.0, np.abs(e).max())
+        np.testing.assert_allclose(a, e, rtol=0, atol=tolerance * scale,
+                                   err_msg="fused and scan differ in " + name)
+    # one thread gives the same numbers: the threads split rows, not sums
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "1")
+    for a, b, name in zip(pair.fused(*values), actual, pair.names):
+        np.testing.assert_allclose(a, b, rtol=1e-6 if dtype == "float32"
+                                   else 1e-13, err_msg=name)
+
+
 @pytest.mark.parametrize("reset_after", [False, True],
                          ids=["gru", "gru_reset_after"])
 def test_fused_gru_verify_grad(float64, reset_after):

@@ -18,6 +18,14 @@ recurrent dropout mask, 1 without)::
 With ``reset_after=False`` a step needs two matrix products, ``hin U_zr``
 for the gates and then ``(r * hin) U_h``, because the second one needs ``r``.
 
+The per-step products (these, and those of the backward pass below) are
+those of :mod:`theano_rnn.fused.packed`: each op packs the blocks of ``U``
+it multiplies by (the backward op their transposes) once per call, and
+splits the batch across threads, each thread running every step for its
+own rows (the rows are independent through the whole recurrence, so the
+threads never wait for each other).  ``db_rec``, a sum over all rows, is
+summed after the threads are done.
+
 Forward op, :class:`FusedGRU`
     inputs  ``xw (T, B, 3H)``, ``h0 (B, H)``, ``U (H, 3H)``, ``b_rec (3H,)``
             (reset_after=True only), optionally ``rmask (B, H)`` and
@@ -99,21 +107,98 @@ static int fused_gru_check(const char *op, npy_intp n_steps, npy_intp batch,
     return 0;
 }
 
-/* hin = h * rmask into `buffer`, or h itself without a recurrent mask. */
-template<typename T>
-static inline const T *fused_gru_hin(const T *h, const T *rm, T *buffer,
-                                     npy_intp n)
+/* The forward loop, both forms, for rows (samples) r0 .. r1-1 of the
+   batch.  Shapes: x_all/gates (n_steps, batch, 3H), hs (n_steps+1, batch,
+   H) with hs[0] = h0 already written, saved (n_steps, batch, H), b
+   (3H) for reset_after, rm (batch, H) or NULL, m (n_steps, batch) or NULL,
+   hin_buffer (batch, H) used with a recurrent mask.  Packed by fused_pack:
+   reset_after  packed_a = U (H, 3H)
+   otherwise    packed_a = U_zr (H, 2H), packed_h = U_h (H, H).
+   The rows are independent through the whole recurrence: this reads and
+   writes rows r0 .. r1-1 of every array and nothing else, so threads given
+   disjoint row ranges run it side by side. */
+template<typename T, class RACT, class ACT, bool RESET_AFTER>
+__attribute__((noinline)) static void fused_gru_forward_rows(
+    npy_intp r0, npy_intp r1, npy_intp n_steps, npy_intp batch, npy_intp H,
+    const T *x_all, const T *packed_a, const T *packed_h, const T *b,
+    const T *rm, const T *m, T *hs, T *gates, T *saved, T *hin_buffer)
 {
-    if (rm == NULL)
-        return h;
-    for (npy_intp i = 0; i < n; ++i)
-        buffer[i] = h[i] * rm[i];
-    return buffer;
+    const npy_intp H3 = 3 * H, BH = batch * H;
+    const npy_intp lo = r0 * H, rows = r1 - r0;
+    for (npy_intp t = 0; t < n_steps; ++t) {
+        const T *h_prev = hs + t * BH;                  /* (B, H) */
+        T *h = hs + (t + 1) * BH;                       /* (B, H) */
+        const T *x = x_all + t * batch * H3;            /* (B, 3H) */
+        T *g = gates + t * batch * H3;                  /* (B, 3H) */
+        T *s = saved + t * BH;                          /* (B, H) */
+        const T *hin = h_prev;                          /* (B, H) */
+        if (rm) {                                       /* h_{t-1} * rmask */
+            for (npy_intp k = lo; k < r1 * H; ++k)
+                hin_buffer[k] = h_prev[k] * rm[k];
+            hin = hin_buffer;
+        }
+        if (RESET_AFTER) {
+            /* g = hin U (rows, H) x (H, 3H); then hu = g + b_rec and the
+               gates, in place */
+            fused_packed_product<T>((int)rows, (int)H3, (int)H, hin + lo,
+                                    (int)H, packed_a, g + r0 * H3, (int)H3,
+                                    false);
+            for (npy_intp i = r0; i < r1; ++i) {
+                T *__restrict__ gi = g + i * H3, *__restrict__ si = s + i * H;
+                const T *__restrict__ xi = x + i * H3, *__restrict__ bi = b;
+                for (npy_intp j = 0; j < H; ++j) {
+                    const T z = RACT::f(xi[j] + (gi[j] + bi[j]));
+                    const T r = RACT::f(xi[H + j] + (gi[H + j] + bi[H + j]));
+                    si[j] = gi[2 * H + j] + bi[2 * H + j];          /* hu_h */
+                    gi[j] = z;
+                    gi[H + j] = r;
+                    gi[2 * H + j] = ACT::f(xi[2 * H + j] + r * si[j]);
+                }
+            }
+        } else {
+            /* g_zr = hin U_zr; z, r; s = r * hin; g_h = s U_h; hh
+               (xw_t is added to each product in the pass after it) */
+            fused_packed_product<T>((int)rows, (int)(2 * H), (int)H, hin + lo,
+                                    (int)H, packed_a, g + r0 * H3, (int)H3,
+                                    false);
+            for (npy_intp i = r0; i < r1; ++i) {
+                T *__restrict__ gi = g + i * H3, *__restrict__ si = s + i * H;
+                const T *__restrict__ xi = x + i * H3;
+                const T *__restrict__ hi = hin + i * H;
+                for (npy_intp j = 0; j < H; ++j) {
+                    gi[j] = RACT::f(xi[j] + gi[j]);
+                    gi[H + j] = RACT::f(xi[H + j] + gi[H + j]);
+                    si[j] = gi[H + j] * hi[j];              /* r * hin */
+                }
+            }
+            fused_packed_product<T>((int)rows, (int)H, (int)H, s + lo, (int)H,
+                                    packed_h, g + r0 * H3 + 2 * H, (int)H3,
+                                    false);
+            for (npy_intp i = r0; i < r1; ++i) {
+                T *__restrict__ gi = g + i * H3;
+                const T *__restrict__ xi = x + i * H3;
+                for (npy_intp j = 0; j < H; ++j)
+                    gi[2 * H + j] = ACT::f(xi[2 * H + j] + gi[2 * H + j]);
+            }
+        }
+        for (npy_intp i = r0; i < r1; ++i) {
+            const T *__restrict__ gi = g + i * H3;
+            const T *__restrict__ pi = h_prev + i * H;
+            T *__restrict__ hi = h + i * H;
+            if (m == NULL || m[t * batch + i] != 0)
+                for (npy_intp j = 0; j < H; ++j)
+                    hi[j] = gi[j] * pi[j] + (1 - gi[j]) * gi[2 * H + j];
+            else
+                memcpy(hi, pi, sizeof(T) * H);          /* padding: keep h */
+        }
+    }
 }
 
 /* Forward, both forms.  b_rec_ is NULL for reset_after=False.  Outputs:
    hs (T+1, B, H), gates (T, B, 3H) = [z, r, hh], saved (T, B, H) =
-   r * hin (reset_after=False) or hu_h (reset_after=True). */
+   r * hin (reset_after=False) or hu_h (reset_after=True).  U is packed
+   once, then the batch is split across threads (fused_parallel), each
+   running every step for its rows. */
 template<typename T, class RACT, class ACT, bool RESET_AFTER>
 static int fused_gru_forward_impl(
     PyArrayObject *xw_, PyArrayObject *h0_, PyArrayObject *U_,
@@ -142,73 +227,40 @@ static int fused_gru_forward_impl(
         fused_output(saved_, 3, s_saved, typenum))
         return -1;
 
-    const npy_intp H = units, H3 = 3 * units, BH = batch * units;
+    const npy_intp H = units, BH = batch * units;
     const T *x_all = xw.data<T>(), *u = U.data<T>(), *b = b_rec.data<T>();
     const T *rm = rmask.data<T>(), *m = mask.data<T>();
     T *hs = (T *)PyArray_DATA(*hs_), *gates = (T *)PyArray_DATA(*gates_);
     T *saved = (T *)PyArray_DATA(*saved_);
-    T *hin_buffer = (T *)malloc(sizeof(T) * (BH ? BH : 1));
-    if (hin_buffer == NULL) { PyErr_NoMemory(); return -1; }
-
     memcpy(hs, h0.data<T>(), sizeof(T) * BH);
-    for (npy_intp t = 0; t < n_steps; ++t) {
-        const T *h_prev = hs + t * BH;                  /* (B, H) */
-        T *h = hs + (t + 1) * BH;                       /* (B, H) */
-        const T *x = x_all + t * batch * H3;            /* (B, 3H) */
-        T *g = gates + t * batch * H3;                  /* (B, 3H) */
-        T *s = saved + t * BH;                          /* (B, H) */
-        const T *hin = fused_gru_hin(h_prev, rm, hin_buffer, BH);
-        if (RESET_AFTER) {
-            /* g = hu = hin U + b_rec, then the gates in place */
-            for (npy_intp i = 0; i < batch; ++i)
-                memcpy(g + i * H3, b, sizeof(T) * H3);
-            fused_gemm<T>('N', 'N', batch, H3, H, 1, hin, H, u, H3, 1, g, H3);
-            for (npy_intp i = 0; i < batch; ++i) {
-                T *__restrict__ gi = g + i * H3, *__restrict__ si = s + i * H;
-                const T *__restrict__ xi = x + i * H3;
-                for (npy_intp j = 0; j < H; ++j) {
-                    const T z = RACT::f(xi[j] + gi[j]);
-                    const T r = RACT::f(xi[H + j] + gi[H + j]);
-                    si[j] = gi[2 * H + j];                          /* hu_h */
-                    gi[j] = z;
-                    gi[H + j] = r;
-                    gi[2 * H + j] = ACT::f(xi[2 * H + j] + r * si[j]);
-                }
-            }
-        } else {
-            /* g = xw_t; g_zr += hin U_zr; z, r; s = r * hin;
-               g_h += s U_h; hh */
-            memcpy(g, x, sizeof(T) * batch * H3);
-            fused_gemm<T>('N', 'N', batch, 2 * H, H, 1, hin, H, u, H3, 1, g,
-                          H3);
-            for (npy_intp i = 0; i < batch; ++i) {
-                T *__restrict__ gi = g + i * H3, *__restrict__ si = s + i * H;
-                const T *__restrict__ hi = hin + i * H;
-                for (npy_intp j = 0; j < H; ++j) {
-                    gi[j] = RACT::f(gi[j]);
-                    gi[H + j] = RACT::f(gi[H + j]);
-                    si[j] = gi[H + j] * hi[j];              /* r * hin */
-                }
-            }
-            fused_gemm<T>('N', 'N', batch, H, H, 1, s, H, u + 2 * H, H3, 1,
-                          g + 2 * H, H3);
-            for (npy_intp i = 0; i < batch; ++i) {
-                T *__restrict__ gi = g + i * H3;
-                for (npy_intp j = 0; j < H; ++j)
-                    gi[2 * H + j] = ACT::f(gi[2 * H + j]);
-            }
-        }
-        for (npy_intp i = 0; i < batch; ++i) {
-            const T *__restrict__ gi = g + i * H3;
-            const T *__restrict__ pi = h_prev + i * H;
-            T *__restrict__ hi = h + i * H;
-            if (m == NULL || m[t * batch + i] != 0)
-                for (npy_intp j = 0; j < H; ++j)
-                    hi[j] = gi[j] * pi[j] + (1 - gi[j]) * gi[2 * H + j];
-            else
-                memcpy(hi, pi, sizeof(T) * H);          /* padding: keep h */
-        }
+    if (BH == 0)                        /* no step has an element */
+        return 0;
+    /* Shared by the threads: U packed (read only) -- reset_after: U whole;
+       otherwise U_zr, then U_h at packed + size_a -- and hin (batch, H), of
+       which each thread writes and reads its own rows. */
+    const size_t size_a = RESET_AFTER
+        ? fused_packed_size<T>((int)H, (int)(3 * H))
+        : fused_packed_size<T>((int)H, (int)(2 * H));
+    const size_t size_h = RESET_AFTER ? 0 : fused_packed_size<T>((int)H,
+                                                                 (int)H);
+    T *packed = (T *)malloc(sizeof(T) * (size_a + size_h));
+    T *hin_buffer = rm ? (T *)malloc(sizeof(T) * BH) : NULL;
+    if (packed == NULL || (rm && hin_buffer == NULL)) {
+        free(packed); free(hin_buffer); PyErr_NoMemory(); return -1;
     }
+    if (RESET_AFTER) {
+        fused_pack<T>(u, (int)(3 * H), (int)H, (int)(3 * H), false, packed);
+    } else {
+        fused_pack<T>(u, (int)(3 * H), (int)H, (int)(2 * H), false, packed);
+        fused_pack<T>(u + 2 * H, (int)(3 * H), (int)H, (int)H, false,
+                      packed + size_a);
+    }
+    fused_parallel((int)batch, [&](int r0, int r1) {
+        fused_gru_forward_rows<T, RACT, ACT, RESET_AFTER>(
+            r0, r1, n_steps, batch, H, x_all, packed, packed + size_a, b, rm,
+            m, hs, gates, saved, hin_buffer);
+    });
+    free(packed);
     free(hin_buffer);
     return 0;
 }
@@ -233,9 +285,119 @@ static int fused_gru_reset_after_forward(
         xw, h0, U, b_rec, rmask, mask, hs, gates, saved);
 }
 
+/* The backward loop, both forms, for rows r0 .. r1-1 (the row split of
+   fused_gru_forward_rows holds here too).  Inputs as saved by the forward
+   pass (h_all (n_steps+1, batch, H), g_all (n_steps, batch, 3H), huh_all
+   (n_steps, batch, H) for reset_after) and dh_out (n_steps+1, batch, H),
+   the output gradient.  Packed by fused_pack:
+   reset_after  packed_a = U^T (3H, H)
+   otherwise    packed_a = U_zr^T (2H, H), packed_h = U_h^T (H, H).
+   dh (batch, H) holds the gradient reaching h_{n_steps-1} on entry and
+   the gradient of h0 on return; drm (batch, H) is zero on entry, or NULL.
+   Writes dxw and, for reset_after, dhu (both (n_steps, batch, 3H)); dhin
+   and drh (batch, H) are scratch.  db_rec is summed after the loop, by the
+   caller: it is a sum over the rows of all threads. */
+template<typename T, class RACT, class ACT, bool RESET_AFTER>
+__attribute__((noinline)) static void fused_gru_backward_rows(
+    npy_intp r0, npy_intp r1, npy_intp n_steps, npy_intp batch, npy_intp H,
+    const T *packed_a, const T *packed_h, const T *rm, const T *m,
+    const T *h_all, const T *g_all, const T *huh_all, const T *dh_out,
+    T *dxw, T *dh, T *dhu, T *drm, T *dhin, T *drh)
+{
+    const npy_intp H3 = 3 * H, BH = batch * H;
+    const npy_intp lo = r0 * H, rows = r1 - r0;
+    for (npy_intp t = n_steps - 1; t >= 0; --t) {
+        const T *h_prev = h_all + t * BH;               /* (B, H) */
+        const T *g = g_all + t * batch * H3;            /* (B, 3H) z, r, hh */
+        T *dx = dxw + t * batch * H3;                   /* (B, 3H) */
+        T *du = RESET_AFTER ? dhu + t * batch * H3 : NULL;
+        for (npy_intp i = r0; i < r1; ++i) {
+            const T *__restrict__ gi = g + i * H3;
+            const T *__restrict__ pi = h_prev + i * H;
+            const T *__restrict__ di = dh + i * H;
+            T *__restrict__ dxi = dx + i * H3;
+            if (m != NULL && m[t * batch + i] == 0) {
+                memset(dxi, 0, sizeof(T) * H3);
+                if (RESET_AFTER)
+                    memset(du + i * H3, 0, sizeof(T) * H3);
+                continue;
+            }
+            for (npy_intp j = 0; j < H; ++j) {
+                const T z = gi[j], hh = gi[2 * H + j];
+                dxi[j] = di[j] * (pi[j] - hh) * RACT::df(z);
+                dxi[2 * H + j] = di[j] * (1 - z) * ACT::df(hh);
+            }
+            if (RESET_AFTER) {
+                const T *__restrict__ si = huh_all + t * BH + i * H;
+                T *__restrict__ dui = du + i * H3;
+                for (npy_intp j = 0; j < H; ++j) {
+                    const T r = gi[H + j], dhh = dxi[2 * H + j];
+                    dxi[H + j] = dhh * si[j] * RACT::df(r);
+                    dui[j] = dxi[j];
+                    dui[H + j] = dxi[H + j];
+                    dui[2 * H + j] = dhh * r;
+                }
+            }
+        }
+        if (RESET_AFTER) {
+            /* dhin = dhu U^T      (rows, 3H) x (3H, H) */
+            fused_packed_product<T>((int)rows, (int)H, (int)H3, du + r0 * H3,
+                                    (int)H3, packed_a, dhin + lo, (int)H,
+                                    false);
+        } else {
+            /* drh = dh~ U_h^T; dr~; dhin = drh * r + [dz~, dr~] U_zr^T */
+            fused_packed_product<T>((int)rows, (int)H, (int)H,
+                                    dx + r0 * H3 + 2 * H, (int)H3, packed_h,
+                                    drh + lo, (int)H, false);
+            for (npy_intp i = r0; i < r1; ++i) {
+                const T *__restrict__ gi = g + i * H3;
+                const T *__restrict__ pi = h_prev + i * H;
+                const T *__restrict__ rmi = rm ? rm + i * H : NULL;
+                const T *__restrict__ ri = drh + i * H;
+                T *__restrict__ dxi = dx + i * H3;
+                T *__restrict__ dii = dhin + i * H;
+                for (npy_intp j = 0; j < H; ++j) {
+                    const T r = gi[H + j];
+                    const T hin = rmi ? pi[j] * rmi[j] : pi[j];
+                    dxi[H + j] = ri[j] * hin * RACT::df(r);
+                    dii[j] = ri[j] * r;
+                }
+            }
+            fused_packed_product<T>((int)rows, (int)H, (int)(2 * H),
+                                    dx + r0 * H3, (int)H3, packed_a,
+                                    dhin + lo, (int)H, true);
+        }
+        /* dh <- dh * z + dhin * rmask (+ the output gradient of h_{t-1}) */
+        const T *dh_t = dh_out + t * BH;
+        for (npy_intp i = r0; i < r1; ++i) {
+            const T *__restrict__ gi = g + i * H3;
+            const T *__restrict__ pi = h_prev + i * H;
+            const T *__restrict__ dii = dhin + i * H;
+            const T *__restrict__ oi = dh_t + i * H;
+            T *__restrict__ di = dh + i * H;
+            if (m != NULL && m[t * batch + i] == 0) {
+                for (npy_intp j = 0; j < H; ++j)
+                    di[j] += oi[j];
+            } else if (rm) {
+                const T *__restrict__ rmi = rm + i * H;
+                T *__restrict__ dri = drm + i * H;
+                for (npy_intp j = 0; j < H; ++j) {
+                    dri[j] += dii[j] * pi[j];
+                    di[j] = di[j] * gi[j] + dii[j] * rmi[j] + oi[j];
+                }
+            } else {
+                for (npy_intp j = 0; j < H; ++j)
+                    di[j] = di[j] * gi[j] + dii[j] + oi[j];
+            }
+        }
+    }
+}
+
 /* Backward, both forms.  For reset_after=False hu_h_, dhu_, db_rec_ are
    NULL.  Outputs: d xw (T, B, 3H), dh0 (B, H), dhu (T, B, 3H), db_rec (3H),
-   drmask (B, H) (NULL without a recurrent mask). */
+   drmask (B, H) (NULL without a recurrent mask).  U^T is packed once, then
+   the batch is split across threads as in the forward pass; db_rec, a sum
+   over all rows, is summed after the threads are done. */
 template<typename T, class RACT, class ACT, bool RESET_AFTER>
 static int fused_gru_backward_impl(
     PyArrayObject *U_, PyArrayObject *rmask_, PyArrayObject *mask_,
@@ -282,107 +444,55 @@ static int fused_gru_backward_impl(
     T *dh = (T *)PyArray_DATA(*dh0_);       /* the carried gradient, (B, H) */
     T *dhu = RESET_AFTER ? (T *)PyArray_DATA(*dhu_) : NULL;
     T *drm = rm ? (T *)PyArray_DATA(*drmask_) : NULL;
-    /* work space: dhin (B, H), drh (B, H), db accumulator (3H doubles) */
-    T *dhin = (T *)malloc(sizeof(T) * (2 * BH + 1));
-    double *db = (double *)calloc(H3 + 1, sizeof(double));
-    if (dhin == NULL || db == NULL) {
-        free(dhin); free(db); PyErr_NoMemory(); return -1;
-    }
-    T *drh = dhin + BH;
-
     memcpy(dh, dh_out + n_steps * BH, sizeof(T) * BH);
     if (drm)
         memset(drm, 0, sizeof(T) * BH);
-    for (npy_intp t = n_steps - 1; t >= 0; --t) {
-        const T *h_prev = h_all + t * BH;               /* (B, H) */
-        const T *g = g_all + t * batch * H3;            /* (B, 3H) z, r, hh */
-        T *dx = dxw + t * batch * H3;                   /* (B, 3H) */
-        T *du = RESET_AFTER ? dhu + t * batch * H3 : NULL;
-        for (npy_intp i = 0; i < batch; ++i) {
-            const T *__restrict__ gi = g + i * H3;
-            const T *__restrict__ pi = h_prev + i * H;
-            const T *__restrict__ di = dh + i * H;
-            T *__restrict__ dxi = dx + i * H3;
-            if (m != NULL && m[t * batch + i] == 0) {
-                memset(dxi, 0, sizeof(T) * H3);
-                if (RESET_AFTER)
-                    memset(du + i * H3, 0, sizeof(T) * H3);
-                continue;
-            }
-            for (npy_intp j = 0; j < H; ++j) {
-                const T z = gi[j], hh = gi[2 * H + j];
-                dxi[j] = di[j] * (pi[j] - hh) * RACT::df(z);
-                dxi[2 * H + j] = di[j] * (1 - z) * ACT::df(hh);
-            }
-            if (RESET_AFTER) {
-                const T *__restrict__ si = huh_all + t * BH + i * H;
-                T *__restrict__ dui = du + i * H3;
-                for (npy_intp j = 0; j < H; ++j) {
-                    const T r = gi[H + j], dhh = dxi[2 * H + j];
-                    dxi[H + j] = dhh * si[j] * RACT::df(r);
-                    dui[j] = dxi[j];
-                    dui[H + j] = dxi[H + j];
-                    dui[2 * H + j] = dhh * r;
-                }
-            }
-        }
-        if (RESET_AFTER) {
-            /* dhin = dhu U^T; db_rec += column sums of dhu */
-            fused_gemm<T>('N', 'T', batch, H, H3, 1, du, H3, u, H3, 0, dhin,
-                          H);
-            for (npy_intp i = 0; i < batch; ++i)
-                for (npy_intp k = 0; k < H3; ++k)
-                    db[k] += du[i * H3 + k];
-        } else {
-            /* drh = dh~ U_h^T; dr~; dhin = drh * r + [dz~, dr~] U_zr^T */
-            fused_gemm<T>('N', 'T', batch, H, H, 1, dx + 2 * H, H3,
-                          u + 2 * H, H3, 0, drh, H);
-            for (npy_intp i = 0; i < batch; ++i) {
-                const T *__restrict__ gi = g + i * H3;
-                const T *__restrict__ pi = h_prev + i * H;
-                const T *__restrict__ rmi = rm ? rm + i * H : NULL;
-                const T *__restrict__ ri = drh + i * H;
-                T *__restrict__ dxi = dx + i * H3;
-                T *__restrict__ dii = dhin + i * H;
-                for (npy_intp j = 0; j < H; ++j) {
-                    const T r = gi[H + j];
-                    const T hin = rmi ? pi[j] * rmi[j] : pi[j];
-                    dxi[H + j] = ri[j] * hin * RACT::df(r);
-                    dii[j] = ri[j] * r;
-                }
-            }
-            fused_gemm<T>('N', 'T', batch, H, 2 * H, 1, dx, H3, u, H3, 1,
-                          dhin, H);
-        }
-        /* dh <- dh * z + dhin * rmask (+ the output gradient of h_{t-1}) */
-        const T *dh_t = dh_out + t * BH;
-        for (npy_intp i = 0; i < batch; ++i) {
-            const T *__restrict__ gi = g + i * H3;
-            const T *__restrict__ pi = h_prev + i * H;
-            const T *__restrict__ dii = dhin + i * H;
-            const T *__restrict__ oi = dh_t + i * H;
-            T *__restrict__ di = dh + i * H;
-            if (m != NULL && m[t * batch + i] == 0) {
-                for (npy_intp j = 0; j < H; ++j)
-                    di[j] += oi[j];
-            } else if (rm) {
-                const T *__restrict__ rmi = rm + i * H;
-                T *__restrict__ dri = drm + i * H;
-                for (npy_intp j = 0; j < H; ++j) {
-                    dri[j] += dii[j] * pi[j];
-                    di[j] = di[j] * gi[j] + dii[j] * rmi[j] + oi[j];
-                }
-            } else {
-                for (npy_intp j = 0; j < H; ++j)
-                    di[j] = di[j] * gi[j] + dii[j] + oi[j];
-            }
-        }
+    if (RESET_AFTER)
+        memset(PyArray_DATA(*db_rec_), 0, sizeof(T) * H3);
+    if (BH == 0)                        /* nothing else has an element */
+        return 0;
+    /* Shared by the threads: U^T packed (read only) -- reset_after: U^T
+       whole; otherwise U_zr^T, then U_h^T at packed + size_a -- and the
+       scratch dhin, drh (batch, H), of which each thread writes and reads
+       its own rows. */
+    const size_t size_a = RESET_AFTER
+        ? fused_packed_size<T>((int)H3, (int)H)
+        : fused_packed_size<T>((int)(2 * H), (int)H);
+    const size_t size_h = RESET_AFTER ? 0 : fused_packed_size<T>((int)H,
+                                                                 (int)H);
+    T *packed = (T *)malloc(sizeof(T) * (size_a + size_h));
+    T *dhin = (T *)malloc(sizeof(T) * 2 * BH);
+    double *db = RESET_AFTER ? (double *)calloc(H3, sizeof(double)) : NULL;
+    if (packed == NULL || dhin == NULL || (RESET_AFTER && db == NULL)) {
+        free(packed); free(dhin); free(db); PyErr_NoMemory(); return -1;
     }
+    T *drh = dhin + BH;
     if (RESET_AFTER) {
+        fused_pack<T>(u, (int)H3, (int)H3, (int)H, true, packed);
+    } else {
+        fused_pack<T>(u, (int)H3, (int)(2 * H), (int)H, true, packed);
+        fused_pack<T>(u + 2 * H, (int)H3, (int)H, (int)H, true,
+                      packed + size_a);
+    }
+    fused_parallel((int)batch, [&](int r0, int r1) {
+        fused_gru_backward_rows<T, RACT, ACT, RESET_AFTER>(
+            r0, r1, n_steps, batch, H, packed, packed + size_a, rm, m, h_all,
+            g_all, huh_all, dh_out, dxw, dh, dhu, drm, dhin, drh);
+    });
+    if (RESET_AFTER) {
+        /* db_rec = the column sums of dhu, accumulated in double (in the
+           order of the loop: the last step first) */
+        for (npy_intp t = n_steps - 1; t >= 0; --t)
+            for (npy_intp i = 0; i < batch; ++i) {
+                const T *du = dhu + (t * batch + i) * H3;
+                for (npy_intp k = 0; k < H3; ++k)
+                    db[k] += du[k];
+            }
         T *db_out = (T *)PyArray_DATA(*db_rec_);
         for (npy_intp k = 0; k < H3; ++k)
             db_out[k] = (T)db[k];
     }
+    free(packed);
     free(dhin);
     free(db);
     return 0;
@@ -427,7 +537,7 @@ class FusedGRU(FusedLoopOp):
                        "mask": "has_mask"}
     activation_props = ("recurrent_activation", "activation")
     c_support_code_own = GRU_C
-    code_version = (4,)
+    code_version = (5,)
 
     @property
     def c_function(self):
@@ -527,7 +637,7 @@ class FusedGRUGrad(FusedLoopOp):
                         "drmask": "has_recurrent_mask"}
     activation_props = ("recurrent_activation", "activation")
     c_support_code_own = GRU_C
-    code_version = (4,)
+    code_version = (5,)
     _NDIM = {"dxw": 3, "dh0": 2, "dhu": 3, "db_rec": 1, "drmask": 2}
 
     @property

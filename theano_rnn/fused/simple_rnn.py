@@ -31,6 +31,12 @@ the gradient reaching ``h_t`` (from the outputs and from step ``t + 1``)::
     outputs ``d xw (T, B, H)``, ``dh0 (B, H)``, and ``drmask (B, H)`` when
     there is a recurrent mask.
 
+The per-step products ``hin_t U`` and ``dy_t U^T`` are those of
+:mod:`theano_rnn.fused.packed`: each op packs ``U`` (the backward op ``U^T``)
+once per call, and splits the batch across threads, each thread running
+every step for its own rows (the rows are independent through the whole
+recurrence, so the threads never wait for each other).
+
 The weight gradient is not a per-step product: it is one large matrix
 product over all steps, done in plain Theano outside the op, where BLAS is
 at its most efficient::
@@ -65,8 +71,49 @@ from ._base import (FusedLoopOp, as_tensors, common_dtype, flat,
 SIMPLE_RNN_C = r"""
 /* ---- theano_rnn.fused.simple_rnn: the SimpleRNN loops ---- */
 
+/* The forward loop for rows (samples) r0 .. r1-1 of the batch.  Shapes:
+   x (n_steps, batch, H), packed_U: U (H, H) packed by fused_pack, rm
+   (batch, H) or NULL, m (n_steps, batch) or NULL, hs (n_steps+1, batch, H)
+   with hs[0] = h0 already written; hin_buffer (batch, H) is used with a
+   recurrent mask.  The rows are independent through the whole recurrence:
+   this reads and writes rows r0 .. r1-1 of every array and nothing else,
+   so threads given disjoint row ranges run it side by side. */
+template<typename T, class ACT>
+__attribute__((noinline)) static void fused_simple_rnn_forward_rows(
+    npy_intp r0, npy_intp r1, npy_intp n_steps, npy_intp batch, npy_intp H,
+    const T *x, const T *packed_U, const T *rm, const T *m, T *hs,
+    T *hin_buffer)
+{
+    const npy_intp BH = batch * H, lo = r0 * H, hi = r1 * H;
+    for (npy_intp t = 0; t < n_steps; ++t) {
+        const T *h_prev = hs + t * BH;                 /* (B, H) */
+        T *h = hs + (t + 1) * BH;                      /* (B, H) */
+        const T *x_t = x + t * BH;                     /* (B, H) */
+        const T *hin = h_prev;
+        if (rm) {
+            for (npy_intp k = lo; k < hi; ++k)
+                hin_buffer[k] = h_prev[k] * rm[k];
+            hin = hin_buffer;
+        }
+        /* h = hin U      (rows, H) x (H, H); xw_t is added below */
+        fused_packed_product<T>((int)(r1 - r0), (int)H, (int)H, hin + lo,
+                                (int)H, packed_U, h + lo, (int)H, false);
+        for (npy_intp b = r0; b < r1; ++b) {
+            T *__restrict__ hb = h + b * H;
+            const T *__restrict__ xb = x_t + b * H;
+            if (m == NULL || m[t * batch + b] != 0)
+                for (npy_intp j = 0; j < H; ++j)
+                    hb[j] = ACT::f(xb[j] + hb[j]);
+            else
+                memcpy(hb, h_prev + b * H, sizeof(T) * H);  /* padding */
+        }
+    }
+}
+
 /* Forward: hs (T+1, B, H), hs[0] = h0,
-   hs[t+1] = m_t ? act(xw_t + hin U) : hs[t]. */
+   hs[t+1] = m_t ? act(xw_t + hin U) : hs[t].  U is packed once, then the
+   batch is split across threads (fused_parallel), each running every step
+   for its rows. */
 template<typename T, class ACT>
 static int fused_simple_rnn_forward(
     PyArrayObject *xw_, PyArrayObject *h0_, PyArrayObject *U_,
@@ -96,37 +143,80 @@ static int fused_simple_rnn_forward(
     const T *x = xw.data<T>(), *u = U.data<T>(), *rm = rmask.data<T>();
     const T *m = mask.data<T>();
     T *hs = (T *)PyArray_DATA(*hs_);
-    T *hin_buffer = rm ? (T *)malloc(sizeof(T) * (BH ? BH : 1)) : NULL;
-    if (rm && hin_buffer == NULL) { PyErr_NoMemory(); return -1; }
-
     memcpy(hs, h0.data<T>(), sizeof(T) * BH);
-    for (npy_intp t = 0; t < n_steps; ++t) {
-        const T *h_prev = hs + t * BH;                 /* (B, H) */
-        T *h = hs + (t + 1) * BH;                      /* (B, H) */
-        const T *hin = h_prev;
-        if (rm) {
-            for (npy_intp i = 0; i < BH; ++i)
-                hin_buffer[i] = h_prev[i] * rm[i];
-            hin = hin_buffer;
-        }
-        memcpy(h, x + t * BH, sizeof(T) * BH);         /* h = xw_t */
-        fused_gemm<T>('N', 'N', batch, H, H, 1, hin, H, u, H, 1, h, H);
-        for (npy_intp b = 0; b < batch; ++b) {
-            T *__restrict__ hb = h + b * H;
-            const T *__restrict__ pb = h_prev + b * H;
-            if (m == NULL || m[t * batch + b] != 0)
-                for (npy_intp j = 0; j < H; ++j)
-                    hb[j] = ACT::f(hb[j]);
-            else
-                memcpy(hb, pb, sizeof(T) * H);         /* padding: keep h */
-        }
+    if (BH == 0)                        /* no step has an element */
+        return 0;
+    /* Shared by the threads: packed U (read only) and hin (batch, H), of
+       which each thread writes and reads its own rows. */
+    T *packed = (T *)malloc(sizeof(T) * fused_packed_size<T>((int)H, (int)H));
+    T *hin_buffer = rm ? (T *)malloc(sizeof(T) * BH) : NULL;
+    if (packed == NULL || (rm && hin_buffer == NULL)) {
+        free(packed); free(hin_buffer); PyErr_NoMemory(); return -1;
     }
+    fused_pack<T>(u, (int)H, (int)H, (int)H, false, packed);
+    fused_parallel((int)batch, [&](int r0, int r1) {
+        fused_simple_rnn_forward_rows<T, ACT>(r0, r1, n_steps, batch, H, x,
+                                              packed, rm, m, hs, hin_buffer);
+    });
+    free(packed);
     free(hin_buffer);
     return 0;
 }
 
+/* The backward loop for rows r0 .. r1-1 (see fused_simple_rnn_forward_rows
+   for the row split: the same holds here).  packed_Ut: U^T (H, H) packed by
+   fused_pack; dh (batch, H) holds the gradient reaching h_{n_steps-1} on
+   entry and the gradient of h0 on return; drm (batch, H) is zero on entry,
+   or NULL; dhin (batch, H) is scratch. */
+template<typename T, class ACT>
+__attribute__((noinline)) static void fused_simple_rnn_backward_rows(
+    npy_intp r0, npy_intp r1, npy_intp n_steps, npy_intp batch, npy_intp H,
+    const T *packed_Ut, const T *rm, const T *m, const T *h_all,
+    const T *dh_out, T *dxw, T *dh, T *drm, T *dhin)
+{
+    const npy_intp BH = batch * H;
+    for (npy_intp t = n_steps - 1; t >= 0; --t) {
+        const T *h = h_all + (t + 1) * BH, *h_prev = h_all + t * BH;
+        T *dy = dxw + t * BH;
+        for (npy_intp b = r0; b < r1; ++b) {
+            if (m == NULL || m[t * batch + b] != 0)
+                for (npy_intp j = 0; j < H; ++j)
+                    dy[b * H + j] = dh[b * H + j] * ACT::df(h[b * H + j]);
+            else
+                memset(dy + b * H, 0, sizeof(T) * H);
+        }
+        /* dhin = dy U^T      (rows, H) x (H, H) */
+        fused_packed_product<T>((int)(r1 - r0), (int)H, (int)H, dy + r0 * H,
+                                (int)H, packed_Ut, dhin + r0 * H, (int)H,
+                                false);
+        const T *dh_t = dh_out + t * BH;
+        for (npy_intp b = r0; b < r1; ++b) {
+            const bool keep = m == NULL || m[t * batch + b] != 0;
+            T *__restrict__ db = dh + b * H;
+            const T *__restrict__ gb = dhin + b * H;
+            const T *__restrict__ ob = dh_t + b * H;
+            if (keep && rm) {
+                const T *__restrict__ rb = rm + b * H;
+                const T *__restrict__ pb = h_prev + b * H;
+                T *__restrict__ drb = drm + b * H;
+                for (npy_intp j = 0; j < H; ++j) {
+                    drb[j] += gb[j] * pb[j];
+                    db[j] = gb[j] * rb[j] + ob[j];
+                }
+            } else if (keep) {
+                for (npy_intp j = 0; j < H; ++j)
+                    db[j] = gb[j] + ob[j];
+            } else {
+                for (npy_intp j = 0; j < H; ++j)
+                    db[j] += ob[j];
+            }
+        }
+    }
+}
+
 /* Backward: d xw (T, B, H), dh0 (B, H), drmask (B, H) from the output
-   gradient dhs (T+1, B, H). */
+   gradient dhs (T+1, B, H).  U^T is packed once, then the batch is split
+   across threads as in the forward pass. */
 template<typename T, class ACT>
 static int fused_simple_rnn_backward(
     PyArrayObject *U_, PyArrayObject *rmask_, PyArrayObject *mask_,
@@ -167,46 +257,25 @@ static int fused_simple_rnn_backward(
     T *dxw = (T *)PyArray_DATA(*dxw_);
     T *dh = (T *)PyArray_DATA(*dh0_);      /* the carried gradient, (B, H) */
     T *drm = rm ? (T *)PyArray_DATA(*drmask_) : NULL;
-    T *dhin = (T *)malloc(sizeof(T) * (BH ? BH : 1));
-    if (dhin == NULL) { PyErr_NoMemory(); return -1; }
-
     memcpy(dh, dh_out + n_steps * BH, sizeof(T) * BH);
     if (drm)
         memset(drm, 0, sizeof(T) * BH);
-    for (npy_intp t = n_steps - 1; t >= 0; --t) {
-        const T *h = h_all + (t + 1) * BH, *h_prev = h_all + t * BH;
-        T *dy = dxw + t * BH;
-        for (npy_intp b = 0; b < batch; ++b) {
-            if (m == NULL || m[t * batch + b] != 0)
-                for (npy_intp j = 0; j < H; ++j)
-                    dy[b * H + j] = dh[b * H + j] * ACT::df(h[b * H + j]);
-            else
-                memset(dy + b * H, 0, sizeof(T) * H);
-        }
-        fused_gemm<T>('N', 'T', batch, H, H, 1, dy, H, u, H, 0, dhin, H);
-        const T *dh_t = dh_out + t * BH;
-        for (npy_intp b = 0; b < batch; ++b) {
-            const bool keep = m == NULL || m[t * batch + b] != 0;
-            T *__restrict__ db = dh + b * H;
-            const T *__restrict__ gb = dhin + b * H;
-            const T *__restrict__ ob = dh_t + b * H;
-            if (keep && rm) {
-                const T *__restrict__ rb = rm + b * H;
-                const T *__restrict__ pb = h_prev + b * H;
-                T *__restrict__ drb = drm + b * H;
-                for (npy_intp j = 0; j < H; ++j) {
-                    drb[j] += gb[j] * pb[j];
-                    db[j] = gb[j] * rb[j] + ob[j];
-                }
-            } else if (keep) {
-                for (npy_intp j = 0; j < H; ++j)
-                    db[j] = gb[j] + ob[j];
-            } else {
-                for (npy_intp j = 0; j < H; ++j)
-                    db[j] += ob[j];
-            }
-        }
+    if (BH == 0)                        /* d xw has no element either */
+        return 0;
+    /* Shared by the threads: packed U^T (read only) and dhin (batch, H), of
+       which each thread writes and reads its own rows. */
+    T *packed = (T *)malloc(sizeof(T) * fused_packed_size<T>((int)H, (int)H));
+    T *dhin = (T *)malloc(sizeof(T) * BH);
+    if (packed == NULL || dhin == NULL) {
+        free(packed); free(dhin); PyErr_NoMemory(); return -1;
     }
+    fused_pack<T>(u, (int)H, (int)H, (int)H, true, packed);
+    fused_parallel((int)batch, [&](int r0, int r1) {
+        fused_simple_rnn_backward_rows<T, ACT>(r0, r1, n_steps, batch, H,
+                                               packed, rm, m, h_all, dh_out,
+                                               dxw, dh, drm, dhin);
+    });
+    free(packed);
     free(dhin);
     return 0;
 }
@@ -224,7 +293,7 @@ class FusedSimpleRNN(FusedLoopOp):
     c_function = "fused_simple_rnn_forward"
     activation_props = ("activation",)
     c_support_code_own = SIMPLE_RNN_C
-    code_version = (3,)
+    code_version = (4,)
 
     def make_node(self, *inputs):
         i = self.named_inputs(self.check_inputs(inputs))
@@ -287,7 +356,7 @@ class FusedSimpleRNNGrad(FusedLoopOp):
     c_function = "fused_simple_rnn_backward"
     activation_props = ("activation",)
     c_support_code_own = SIMPLE_RNN_C
-    code_version = (3,)
+    code_version = (4,)
 
     def make_node(self, *inputs):
         inputs = [T.as_tensor_variable(v) for v in self.check_inputs(inputs)]

@@ -48,14 +48,15 @@ def unsupported_reason(cell, dtype):
     return None
 
 
-def fused_rnn(cell, xw, initial_states, recurrent_mask=None, mask=None,
+def fused_rnn(cell, x, initial_states, recurrent_mask=None, mask=None,
               go_backwards=False):
-    """The fused counterpart of ``rnn(cell.step, xw, initial_states, ...)``.
+    """The fused counterpart of ``rnn(cell.step, cell.project_inputs(x),
+    initial_states, ...)``.
 
     Parameters
     ----------
     cell : RecurrentCell (built)
-    xw : tensor (time, batch, k * units), the projected inputs.
+    x : tensor (time, batch, features), the inputs, time-major.
     initial_states : list of tensors (batch, units), as ``cell.state_names``.
     recurrent_mask : tensor (batch, units) or None, recurrent dropout mask.
     mask : tensor (time, batch) or None, 1 for real steps, 0 for padding.
@@ -64,12 +65,14 @@ def fused_rnn(cell, xw, initial_states, recurrent_mask=None, mask=None,
     Returns ``(outputs (time, batch, units), last_states)`` exactly like
     :func:`theano_rnn.recurrence.rnn`.
     """
-    reason = unsupported_reason(cell, xw.dtype)
+    reason = unsupported_reason(cell, x.dtype)
     if reason is not None:
         raise ValueError("cannot run %s fused: %s" % (type(cell).__name__,
                                                        reason))
     if go_backwards:
-        xw = xw[::-1]
+        x = x[::-1]
         mask = None if mask is None else mask[::-1]
     implementation = _IMPLEMENTATIONS[type(cell)]
-    return implementation(cell, xw, list(initial_states), recurrent_mask, mask)
+    if implementation is not lstm.fused_lstm:   # the LSTM op projects x itself
+        x = cell.project_inputs(x)
+    return implementation(cell, x, list(initial_states), recurrent_mask, mask)

@@ -4,7 +4,7 @@ The scan path (:func:`theano_rnn.cells.lstm_step` unrolled by
 :func:`theano_rnn.recurrence.rnn`) computes, for t = 0 .. T-1, with the gate
 order **i, f, c, o** of :class:`theano_rnn.cells.LSTMCell`::
 
-    z_t  = xw_t + (h_{t-1} * r) U          (batch, 4 units)   r: recurrent
+    z_t  = x_t W + (h_{t-1} * r) U         (batch, 4 units)   r: recurrent
     i_t  = sigma(z_t[:, 0H:1H])                               dropout mask
     f_t  = sigma(z_t[:, 1H:2H])
     g_t  = act(z_t[:, 2H:3H])              (the candidate cell, "c~")
@@ -15,14 +15,17 @@ order **i, f, c, o** of :class:`theano_rnn.cells.LSTMCell`::
 and where the time mask m_t[b] is 0 (padding) the row keeps its previous
 state: ``h_t = h_{t-1}``, ``c_t = c_{t-1}`` (``T.switch(m_t, new, old)``).
 
-:class:`LSTMForward` runs that loop in C.  At every step one matrix product
-computes ``(h_{t-1} * r) U`` into a small (B, 4H) scratch buffer, and one
-element-wise pass adds ``xw_t``, applies the activations, writes them to
-``gates[t]`` and updates ``c`` and ``h`` (adding ``xw_t`` there rather than
-copying ``xw`` into ``gates`` first saves one pass over a (T, B, 4H) array).
-The product is :mod:`theano_rnn.fused.packed`'s, with ``U`` packed once per
-call rather than by BLAS at every step, and the batch is split across
-threads, each running the whole loop for its rows.
+:class:`LSTMForward` runs that loop in C.  At every step two matrix products
+compute ``z_t = x_t W + (h_{t-1} * r) U`` into a small (B, 4H) scratch
+buffer, and one element-wise pass applies the activations, writes them to
+``gates[t]`` and updates ``c`` and ``h``.  The products are
+:mod:`theano_rnn.fused.packed`'s, with ``W`` and ``U`` packed once per call
+(rather than by BLAS at every step) and kept in cache, and the batch is split
+across threads, each running the whole loop for its rows.  The scan path
+hoists the input projection out of the loop as one large product (Lasagne's
+``precompute_input``); here it is done step by step, like cuDNN's RNN, which
+costs the same arithmetic and never writes the (T, B, 4H) array ``x W`` to
+memory.  With ``use_bias`` the op gets ``[x, 1]`` and ``[W; b]``.
 
 What is saved for the backward pass, and why
 --------------------------------------------
@@ -51,7 +54,9 @@ the gradients reaching ``h_t`` and ``c_t`` from the later steps::
     dh   = (dz_t U^T) * r                -> gradient of h_{t-1}   (one product)
 
 (a padded row passes ``dh`` and ``dc`` through unchanged, with dz_t = 0).
-``dz`` (T, B, 4H) is the gradient of ``xw``; the op also returns the
+``dz`` (T, B, 4H) is the gradient of ``xw = x W``, which gives those of
+``x`` (``dz W^T``) and ``W`` (``x^T dz``) as two large products in the graph;
+the op also returns the
 gradients of ``h0``, ``c0`` and, with recurrent dropout, of the mask ``r``
 (``sum_t h_{t-1} * (dz_t U^T)``, a few flops per step, so it is computed
 properly rather than declared undefined).  The gradient of ``U`` needs no
@@ -141,25 +146,23 @@ THEANO_RNN_LSTM_ACTIVATION(relu)
 #undef THEANO_RNN_LSTM_ACTIVATION
 
 /* The element-wise part of one forward step, for one row (sample) of n
-   units.  x and z point to the row's 4n pre-activations (xw_t and h U),
-   g receives the 4n activated gates.  The gates are addressed through one
+   units.  z points to the row's 4n pre-activations (x_t W + h U), g
+   receives the 4n activated gates.  The gates are addressed through one
    pointer each and every pointer is a restrict parameter: with indices like
-   x[2 * n + j] and a run-time n GCC does not vectorise the loop. */
+   z[2 * n + j] and a run-time n GCC does not vectorise the loop. */
 template<typename T, class Act, class RAct>
-static inline void forward_row(int n, const T *__restrict__ x,
-                               const T *__restrict__ z,
+static inline void forward_row(int n, const T *__restrict__ z,
                                const T *__restrict__ c_prev,
                                T *__restrict__ g, T *__restrict__ c,
                                T *__restrict__ h)
 {
-    const T *xi = x, *xf = x + n, *xc = x + 2 * n, *xo = x + 3 * n;
     const T *zi = z, *zf = z + n, *zc = z + 2 * n, *zo = z + 3 * n;
     T *gi = g, *gf = g + n, *gc = g + 2 * n, *go = g + 3 * n;
     for (int j = 0; j < n; ++j) {
-        T i = RAct::f(xi[j] + zi[j]);
-        T f = RAct::f(xf[j] + zf[j]);
-        T cc = Act::f(xc[j] + zc[j]);
-        T o = RAct::f(xo[j] + zo[j]);
+        T i = RAct::f(zi[j]);
+        T f = RAct::f(zf[j]);
+        T cc = Act::f(zc[j]);
+        T o = RAct::f(zo[j]);
         gi[j] = i; gf[j] = f; gc[j] = cc; go[j] = o;
         T cj = f * c_prev[j] + i * cc;
         c[j] = cj;
@@ -200,29 +203,31 @@ static inline void backward_row(int n, const T *__restrict__ g,
 
 /* Forward loop, for rows (samples) r0 .. r1-1 of the batch.  Shapes (all
    C-contiguous):
-     xw (steps, batch, 4H)   h0, c0 (batch, H)
+     x (steps, batch, D)     h0, c0 (batch, H)
      mask (steps, batch) or NULL          rmask (batch, H) or NULL
-     packed_U: U (H, 4H) packed by fused_pack
+     packed_W, packed_U: W (D, 4H) and U (H, 4H) packed by fused_pack
    outputs hs, cs (steps, batch, H), gates (steps, batch, 4H) post-activation;
-   scratch (batch, 4H + H): hU, then h_{t-1} * rmask (with a recurrent mask).
-   Each row only reads and writes its own rows of all of these, so threads
-   given disjoint row ranges run it side by side.
-   xw_t + hU is added in the element-wise pass rather than by copying xw
-   into gates first: one pass less over (steps, batch, 4H). */
+   scratch (batch, 4H + H): the pre-activations z_t, then h_{t-1} * rmask
+   (with a recurrent mask).  Each thread only reads and writes its own rows
+   of all of these, so threads given disjoint row ranges run side by side.
+   The input projection x_t W is done here, step by step, rather than as
+   one large product before the loop: W stays packed in cache next to U, and
+   the (steps, batch, 4H) array x W is never written to memory. */
 template<typename T, class Act, class RAct>
 THEANO_RNN_LSTM_NOINLINE static void forward_rows(int r0, int r1, int steps,
-                    int batch, int H, const T *xw, const T *packed_U,
-                    const T *h0, const T *c0, const T *mask, const T *rmask,
+                    int batch, int H, int D, const T *x, const T *packed_W,
+                    const T *packed_U, const T *h0, const T *c0,
+                    const T *mask, const T *rmask,
                     T *hs, T *cs, T *gates, T *scratch)
 {
-    const int G = 4 * H;
+    const int G = 4 * H, rows = r1 - r0;
     const size_t step_h = (size_t)batch * H, step_g = (size_t)batch * G;
+    const size_t step_x = (size_t)batch * D;
     const size_t lo = (size_t)r0 * H, hi = (size_t)r1 * H;
-    T *hu = scratch, *h_masked = scratch + step_g;
+    T *z = scratch, *h_masked = scratch + step_g;
     for (int t = 0; t < steps; ++t) {
         const T *h_prev = t ? hs + (t - 1) * step_h : h0;
         const T *c_prev = t ? cs + (t - 1) * step_h : c0;
-        const T *xw_t = xw + t * step_g;
         T *g_t = gates + t * step_g, *h_t = hs + t * step_h,
           *c_t = cs + t * step_h;
         const T *h_in = h_prev;
@@ -231,13 +236,16 @@ THEANO_RNN_LSTM_NOINLINE static void forward_rows(int r0, int r1, int steps,
                 h_masked[k] = h_prev[k] * rmask[k];
             h_in = h_masked;
         }
-        /* hu = h_in U      (rows, H) x (H, 4H) */
-        fused_packed_product<T>(r1 - r0, G, H, h_in + lo, H, packed_U,
-                                hu + (size_t)r0 * G, G, false);
+        /* z = x_t W + h_in U      (rows, D) x (D, 4H) + (rows, H) x (H, 4H) */
+        T *z_rows = z + (size_t)r0 * G;
+        fused_packed_product<T>(rows, G, D, x + t * step_x + (size_t)r0 * D,
+                                D, packed_W, z_rows, G, false);
+        fused_packed_product<T>(rows, G, H, h_in + lo, H, packed_U, z_rows,
+                                G, true);
         for (int b = r0; b < r1; ++b) {
             const size_t ob = (size_t)b * H, og = (size_t)b * G;
-            forward_row<T, Act, RAct>(H, xw_t + og, hu + og, c_prev + ob,
-                                      g_t + og, c_t + ob, h_t + ob);
+            forward_row<T, Act, RAct>(H, z + og, c_prev + ob, g_t + og,
+                                      c_t + ob, h_t + ob);
             if (mask && mask[(size_t)t * batch + b] == 0) {
                 /* padding: carry the state through (the gates are still
                    computed, so that they equal perform()'s; unused) */
@@ -248,19 +256,24 @@ THEANO_RNN_LSTM_NOINLINE static void forward_rows(int r0, int r1, int steps,
     }
 }
 
-/* Forward pass: pack U (H, 4H) into `packed` (fused_packed_size(H, 4H)
-   elements), then run forward_rows over the batch split across threads. */
+/* Forward pass: pack W (D, 4H) and U (H, 4H) into `packed`
+   (fused_packed_size(D, 4H) + fused_packed_size(H, 4H) elements), then run
+   forward_rows over the batch split across threads. */
 template<typename T, class Act, class RAct>
-static void forward(int steps, int batch, int H, const T *xw, const T *U,
-                    const T *h0, const T *c0, const T *mask, const T *rmask,
+static void forward(int steps, int batch, int H, int D, const T *x,
+                    const T *W, const T *U, const T *h0, const T *c0,
+                    const T *mask, const T *rmask,
                     T *hs, T *cs, T *gates, T *scratch, T *packed)
 {
     if (batch == 0 || H == 0)           /* the outputs have no element */
         return;
-    fused_pack<T>(U, 4 * H, H, 4 * H, false, packed);
+    T *packed_W = packed, *packed_U = packed + fused_packed_size<T>(D, 4 * H);
+    fused_pack<T>(W, 4 * H, D, 4 * H, false, packed_W);
+    fused_pack<T>(U, 4 * H, H, 4 * H, false, packed_U);
     fused_parallel(batch, [&](int r0, int r1) {
-        forward_rows<T, Act, RAct>(r0, r1, steps, batch, H, xw, packed, h0,
-                                   c0, mask, rmask, hs, cs, gates, scratch);
+        forward_rows<T, Act, RAct>(r0, r1, steps, batch, H, D, x, packed_W,
+                                   packed_U, h0, c0, mask, rmask, hs, cs,
+                                   gates, scratch);
     });
 }
 
@@ -421,7 +434,7 @@ class _LSTMOp(_base.FusedRecurrenceOp):
 
     __props__ = ("activation", "recurrent_activation", "has_mask",
                  "has_recurrent_mask")
-    code_version = (7,)
+    code_version = (8,)
 
     def __init__(self, activation="tanh", recurrent_activation="hard_sigmoid",
                  has_mask=False, has_recurrent_mask=False):
@@ -468,8 +481,8 @@ def _check_inputs(op_name, inputs, dtype):
     inputs = [T.as_tensor_variable(x) for x in inputs]
     for x in inputs:
         if x.dtype != dtype:
-            raise TypeError("%s: all inputs must have the dtype %s of xw, got "
-                            "%s" % (op_name, dtype, x.type))
+            raise TypeError("%s: all inputs must have the dtype %s of the "
+                            "first, got %s" % (op_name, dtype, x.type))
     return inputs
 
 
@@ -502,62 +515,65 @@ def _c_inputs(names, values, op_name, shapes):
 class LSTMForward(_LSTMOp):
     """The LSTM over all time steps.
 
-    Inputs: ``xw`` (T, B, 4H), ``U`` (H, 4H), ``h0``, ``c0`` (B, H), then
-    ``mask`` (T, B) if ``has_mask`` (0 = padding) and ``rmask`` (B, H) if
-    ``has_recurrent_mask``, all of one float dtype.
+    Inputs: ``x`` (T, B, D), ``W`` (D, 4H), ``U`` (H, 4H), ``h0``, ``c0``
+    (B, H), then ``mask`` (T, B) if ``has_mask`` (0 = padding) and ``rmask``
+    (B, H) if ``has_recurrent_mask``, all of one float dtype.  The op
+    computes the input projection ``xw = x W`` itself; :func:`fused_lstm`
+    passes ``[x, 1]`` and ``[W; b]`` (:func:`theano_rnn.fastmath.
+    affine_factors`), so that the bias rides along in the product.
 
     Outputs: ``hs``, ``cs`` (T, B, H) and ``gates`` (T, B, 4H), the
     activated gates ``[i, f, g, o]`` kept for :class:`LSTMBackward`.
     """
 
-    def make_node(self, xw, U, h0, c0, *optional):
+    def make_node(self, x, W, U, h0, c0, *optional):
         if len(optional) != self.has_mask + self.has_recurrent_mask:
             raise TypeError("LSTMForward%s takes %d optional inputs, got %d"
                             % (self._props(), self.has_mask
                                + self.has_recurrent_mask, len(optional)))
-        xw = T.as_tensor_variable(xw)
-        inputs = _check_inputs("LSTMForward", [xw, U, h0, c0] + list(optional),
-                               xw.dtype)
-        _base.c_dtype(xw.dtype)
-        ndims = [3, 2, 2, 2] + [2] * len(optional)
-        for x, ndim in zip(inputs, ndims):
-            if x.ndim != ndim:
+        x = T.as_tensor_variable(x)
+        inputs = _check_inputs("LSTMForward",
+                               [x, W, U, h0, c0] + list(optional), x.dtype)
+        _base.c_dtype(x.dtype)
+        ndims = [3, 2, 2, 2, 2] + [2] * len(optional)
+        for value, ndim in zip(inputs, ndims):
+            if value.ndim != ndim:
                 raise TypeError("LSTMForward: expected a %d-D input, got %s"
-                                % (ndim, x.type))
-        sequence = T.TensorType(xw.dtype, (False, False, False))
+                                % (ndim, value.type))
+        sequence = T.TensorType(x.dtype, (False, False, False))
         return Apply(self, inputs, [sequence(), sequence(), sequence()])
 
     def infer_shape(self, fgraph, node, shapes):
-        xw_shape, U_shape = shapes[0], shapes[1]
-        hs_shape = (xw_shape[0], xw_shape[1], U_shape[0])
-        return [hs_shape, hs_shape, xw_shape]
+        x_shape, W_shape, U_shape = shapes[:3]
+        hs_shape = (x_shape[0], x_shape[1], U_shape[0])
+        return [hs_shape, hs_shape, (x_shape[0], x_shape[1], W_shape[1])]
 
     def connection_pattern(self, node):
         pattern = [[True] * 3 for _ in node.inputs]
         if self.has_mask:
-            pattern[4] = [False] * 3        # the time mask: not differentiable
+            pattern[5] = [False] * 3        # the time mask: not differentiable
         return pattern
 
     # -- Python implementation ---------------------------------------------
     def perform(self, node, inputs, output_storage):
-        xw, U, h0, c0 = inputs[:4]
-        mask, rmask = self._optional(inputs[4:])
-        steps, batch, G = xw.shape
+        x, W, U, h0, c0 = inputs[:5]
+        mask, rmask = self._optional(inputs[5:])
+        steps, batch, D = x.shape
         H = U.shape[0]
         if steps == 0:
             raise ValueError("LSTMForward: the sequence has no time step")
         _check_shapes("LSTMForward", [
-            ("U", U, (H, 4 * H)), ("xw", xw, (steps, batch, 4 * H)),
+            ("U", U, (H, 4 * H)), ("W", W, (D, 4 * H)),
             ("h0", h0, (batch, H)), ("c0", c0, (batch, H)),
             ("mask", mask, (steps, batch)), ("rmask", rmask, (batch, H))])
         (act, _), (ract, _) = self._numpy_activations()
-        hs = np.empty((steps, batch, H), dtype=xw.dtype)
+        hs = np.empty((steps, batch, H), dtype=x.dtype)
         cs = np.empty_like(hs)
-        gates = np.empty_like(xw)
+        gates = np.empty((steps, batch, 4 * H), dtype=x.dtype)
         h, c = h0, c0
         for t in range(steps):
             h_in = h if rmask is None else h * rmask
-            z = xw[t] + h_in.dot(U)
+            z = x[t].dot(W) + h_in.dot(U)
             i, f = ract(z[:, :H]), ract(z[:, H:2 * H])
             g, o = act(z[:, 2 * H:3 * H]), ract(z[:, 3 * H:])
             c_new = f * c + i * g
@@ -574,8 +590,8 @@ class LSTMForward(_LSTMOp):
 
     # -- gradient ------------------------------------------------------------
     def L_op(self, inputs, outputs, output_grads):
-        xw, U, h0, c0 = inputs[:4]
-        mask, rmask = self._optional(inputs[4:])
+        x, W, U, h0, c0 = inputs[:5]
+        mask, rmask = self._optional(inputs[5:])
         hs, cs, gates = outputs
         dhs, dcs, dgates = output_grads
         if not isinstance(dgates.type, DisconnectedType):
@@ -587,10 +603,14 @@ class LSTMForward(_LSTMOp):
         dcs = (T.zeros_like(cs) if isinstance(dcs.type, DisconnectedType)
                else T.cast(dcs, cs.dtype))
         backward = LSTMBackward(*self._props())
-        results = backward(*([U, h0, c0] + inputs[4:] +
+        results = backward(*([U, h0, c0] + inputs[5:] +
                              [hs, cs, gates, dhs, dcs]))
         dz, dU, dh0, dc0 = results[:4]
-        grads = [dz, dU, dh0, dc0]
+        # dz is the gradient of xw = x W: the two large products of the
+        # projection's gradient are left to Theano (one BLAS call each).
+        dx = T.dot(dz, W.T)
+        dW = T.dot(_base.flat(x).T, _base.flat(dz))
+        grads = [dx, dW, dU, dh0, dc0]
         if mask is not None:
             grads.append(DisconnectedType()())
         if rmask is not None:
@@ -599,8 +619,9 @@ class LSTMForward(_LSTMOp):
 
     # -- C implementation ----------------------------------------------------
     def c_code(self, node, name, inputs, outputs, sub):
-        names = ["in_xw", "in_U", "in_h0", "in_c0"]
-        shapes = [(["steps", "batch", "4 * H"], "(steps, batch, 4 * units)"),
+        names = ["in_x", "in_W", "in_U", "in_h0", "in_c0"]
+        shapes = [(["steps", "batch", "D"], "(steps, batch, features)"),
+                  (["D", "4 * H"], "(features, 4 * units)"),
                   (["H", "4 * H"], "(units, 4 * units)"),
                   (["batch", "H"], "(batch, units)"),
                   (["batch", "H"], "(batch, units)")]
@@ -614,14 +635,15 @@ class LSTMForward(_LSTMOp):
         return r"""
 {   /* %(name)s: fused LSTM forward */
     typedef %(ctype)s dtype_t;
-    PyArrayObject *in_xw = NULL, *in_U = NULL, *in_h0 = NULL, *in_c0 = NULL,
-                  *in_mask = NULL, *in_rmask = NULL;
+    PyArrayObject *in_x = NULL, *in_W = NULL, *in_U = NULL, *in_h0 = NULL,
+                  *in_c0 = NULL, *in_mask = NULL, *in_rmask = NULL;
     dtype_t *scratch = NULL, *packed = NULL;
     int failed = 1;
     do {
-        /* the sizes, from xw (steps, batch, 4H) and U (H, 4H) */
-        npy_intp steps = PyArray_DIMS(%(xw)s)[0];
-        npy_intp batch = PyArray_DIMS(%(xw)s)[1];
+        /* the sizes, from x (steps, batch, D) and U (H, 4H) */
+        npy_intp steps = PyArray_DIMS(%(x)s)[0];
+        npy_intp batch = PyArray_DIMS(%(x)s)[1];
+        npy_intp D = PyArray_DIMS(%(x)s)[2];
         npy_intp H = PyArray_DIMS(%(U)s)[0];
         if (steps == 0) {
             PyErr_SetString(PyExc_ValueError,
@@ -629,7 +651,7 @@ class LSTMForward(_LSTMOp):
             break;
         }
         %(prepare_inputs)s
-        int typenum = PyArray_TYPE(in_xw);
+        int typenum = PyArray_TYPE(in_x);
         npy_intp hs_dims[3] = {steps, batch, H};
         npy_intp gates_dims[3] = {steps, batch, 4 * H};
         if (theano_rnn_lstm::prepare_output(&%(hs)s, 3, hs_dims, typenum) ||
@@ -639,11 +661,13 @@ class LSTMForward(_LSTMOp):
             break;
         scratch = (dtype_t *)malloc(sizeof(dtype_t) * (batch * 5 * H + 1));
         packed = (dtype_t *)malloc(sizeof(dtype_t) *
-            (fused_packed_size<dtype_t>((int)H, (int)(4 * H)) + 1));
+            (fused_packed_size<dtype_t>((int)D, (int)(4 * H)) +
+             fused_packed_size<dtype_t>((int)H, (int)(4 * H)) + 1));
         if (!scratch || !packed) { PyErr_NoMemory(); break; }
         theano_rnn_lstm::forward<%(template)s>(
-            (int)steps, (int)batch, (int)H,
-            (const dtype_t *)PyArray_DATA(in_xw),
+            (int)steps, (int)batch, (int)H, (int)D,
+            (const dtype_t *)PyArray_DATA(in_x),
+            (const dtype_t *)PyArray_DATA(in_W),
             (const dtype_t *)PyArray_DATA(in_U),
             (const dtype_t *)PyArray_DATA(in_h0),
             (const dtype_t *)PyArray_DATA(in_c0),
@@ -655,14 +679,15 @@ class LSTMForward(_LSTMOp):
     } while (0);
     free(scratch);
     free(packed);
-    Py_XDECREF(in_xw); Py_XDECREF(in_U); Py_XDECREF(in_h0);
-    Py_XDECREF(in_c0); Py_XDECREF(in_mask); Py_XDECREF(in_rmask);
+    Py_XDECREF(in_x); Py_XDECREF(in_W); Py_XDECREF(in_U);
+    Py_XDECREF(in_h0); Py_XDECREF(in_c0); Py_XDECREF(in_mask);
+    Py_XDECREF(in_rmask);
     if (failed) {
         %(fail)s
     }
 }
 """ % dict(name=name, ctype=_base.c_dtype(node.inputs[0].dtype),
-           xw=inputs[0], U=inputs[1], hs=hs, cs=cs, gates=gates,
+           x=inputs[0], U=inputs[2], hs=hs, cs=cs, gates=gates,
            prepare_inputs=_c_inputs(names, inputs, "LSTMForward", shapes),
            template=self._template_arguments(node), fail=sub["fail"])
 
@@ -865,15 +890,15 @@ def _as_input(x, dtype):
     return T.unbroadcast(x, *range(x.ndim))
 
 
-def fused_lstm(cell, xw, initial_states, recurrent_mask=None, mask=None):
-    """The fused counterpart of ``rnn(cell.step, xw, [h0, c0],
-    non_sequences=[U] (+ [recurrent_mask]), mask=mask)``.
+def fused_lstm(cell, x, initial_states, recurrent_mask=None, mask=None):
+    """The fused counterpart of ``rnn(cell.step, cell.project_inputs(x),
+    [h0, c0], non_sequences=[U] (+ [recurrent_mask]), mask=mask)``.
 
     Parameters
     ----------
     cell : LSTMCell (built)
-    xw : tensor (time, batch, 4 * units), projected inputs, time-major
-        (already reversed by the caller for ``go_backwards``).
+    x : tensor (time, batch, features), the inputs, time-major (already
+        reversed by the caller for ``go_backwards``); the op projects them.
     initial_states : [h0, c0], each (batch, units).
     recurrent_mask : (batch, units) recurrent dropout mask, or None.
     mask : (time, batch) time mask of any dtype (nonzero = real step), or
@@ -881,11 +906,15 @@ def fused_lstm(cell, xw, initial_states, recurrent_mask=None, mask=None):
 
     Returns ``(hs (time, batch, units), [h_last, c_last])``.
     """
-    xw = T.as_tensor_variable(xw)
-    dtype = xw.dtype
+    x = T.as_tensor_variable(x)
+    if cell.use_bias:
+        x, W = fastmath.affine_factors(x, cell.kernel, cell.input_bias)
+    else:
+        W = cell.kernel
+    dtype = _base.common_dtype(x, W)
     h0, c0 = initial_states
-    inputs = [_as_input(x, dtype)
-              for x in (xw, cell.recurrent_kernel, h0, c0)]
+    inputs = [_as_input(v, dtype)
+              for v in (x, W, cell.recurrent_kernel, h0, c0)]
     if mask is not None:
         inputs.append(_as_input(mask, dtype))
     if recurrent_mask is not None:

@@ -91,19 +91,54 @@ static void fused_pack(const T *B, int ldb, int k, int n, bool transpose,
         }
 }
 
+/* Row c[0 .. nc-1] (nc <= NR) into two vectors, zero-padded, and back. */
+template<typename T>
+static inline void fused_load_row(const T *c, int nc,
+                                  typename fused_vec<T>::type &lo,
+                                  typename fused_vec<T>::type &hi)
+{
+    const int W = fused_vec<T>::width;
+    T row[2 * W] = {};
+    memcpy(row, c, sizeof(T) * nc);
+    memcpy(&lo, row, sizeof(lo));
+    memcpy(&hi, row + W, sizeof(hi));
+}
+template<typename T>
+static inline void fused_store_row(T *c, int nc,
+                                   const typename fused_vec<T>::type &lo,
+                                   const typename fused_vec<T>::type &hi)
+{
+    const int W = fused_vec<T>::width;
+    T row[2 * W];
+    memcpy(row, &lo, sizeof(lo));
+    memcpy(row + W, &hi, sizeof(hi));
+    memcpy(c, row, sizeof(T) * nc);
+}
+
 /* One block: rows 0..R-1 of C (leading dimension ldc) by columns 0..nc-1
-   of one panel (nc <= NR), C = A panel or C += A panel. */
+   of one panel (nc <= NR): C = A panel, or C += A panel with accumulate
+   (the accumulators then start from C). */
 template<typename T, int R>
 static inline void fused_block(int k, const T *A, int lda, const T *panel,
                                T *C, int ldc, int nc, bool accumulate)
 {
     typedef typename fused_vec<T>::type vec;
     const int W = fused_vec<T>::width;
+    const bool full = nc == 2 * W;
     vec lo[R], hi[R];
-    for (int r = 0; r < R; ++r)
-        lo[r] = hi[r] = vec{};
+    for (int r = 0; r < R; ++r) {
+        const T *c = C + (size_t)r * ldc;
+        if (!accumulate) {
+            lo[r] = hi[r] = vec{};
+        } else if (full) {                  /* unaligned vector loads */
+            memcpy(&lo[r], c, sizeof(vec));
+            memcpy(&hi[r], c + W, sizeof(vec));
+        } else {
+            fused_load_row<T>(c, nc, lo[r], hi[r]);
+        }
+    }
     for (int i = 0; i < k; ++i) {
-        vec b0, b1;                         /* unaligned loads */
+        vec b0, b1;
         memcpy(&b0, panel + (size_t)i * 2 * W, sizeof(vec));
         memcpy(&b1, panel + (size_t)i * 2 * W + W, sizeof(vec));
         for (int r = 0; r < R; ++r) {
@@ -113,14 +148,13 @@ static inline void fused_block(int k, const T *A, int lda, const T *panel,
         }
     }
     for (int r = 0; r < R; ++r) {
-        T row[2 * W];
-        memcpy(row, &lo[r], sizeof(vec));
-        memcpy(row + W, &hi[r], sizeof(vec));
         T *c = C + (size_t)r * ldc;
-        if (accumulate)
-            for (int j = 0; j < nc; ++j) c[j] += row[j];
-        else
-            memcpy(c, row, sizeof(T) * nc);
+        if (full) {
+            memcpy(c, &lo[r], sizeof(vec));
+            memcpy(c + W, &hi[r], sizeof(vec));
+        } else {
+            fused_store_row<T>(c, nc, lo[r], hi[r]);
+        }
     }
 }
 

@@ -148,7 +148,7 @@ class RNN(Layer):
         time_mask = None if mask is None else mask.dimshuffle(1, 0)
         if self._use_fused(xw.dtype):
             outputs, last_states = fused.fused_rnn(
-                self.cell, xw, initial_states, recurrent_mask, time_mask,
+                self.cell, x, initial_states, recurrent_mask, time_mask,
                 go_backwards=self.go_backwards)             # (time, batch, units)
         else:
             non_sequences = self.cell.step_non_sequences()

@@ -89,7 +89,7 @@ class Pair(object):
         xw = cell.project_inputs(x)
         non_sequences = cell.step_non_sequences() + (
             [rmask] if use_rmask else [])
-        graphs = [fused.fused_rnn(cell, xw, [h0], rmask, mask,
+        graphs = [fused.fused_rnn(cell, x, [h0], rmask, mask,
                                   go_backwards=go_backwards),
                   recurrence.rnn(cell.step, xw, [h0], non_sequences,
                                  mask=mask, go_backwards=go_backwards)]

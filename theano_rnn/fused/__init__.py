@@ -73,6 +73,4 @@ def fused_rnn(cell, x, initial_states, recurrent_mask=None, mask=None,
         x = x[::-1]
         mask = None if mask is None else mask[::-1]
     implementation = _IMPLEMENTATIONS[type(cell)]
-    if implementation is not lstm.fused_lstm:   # the LSTM op projects x itself
-        x = cell.project_inputs(x)
     return implementation(cell, x, list(initial_states), recurrent_mask, mask)

@@ -1,12 +1,13 @@
 """What the fused recurrences share: BLAS linkage and C helpers.
 
 Every fused recurrence is a :class:`FusedRecurrenceOp`: a Theano ``COp``
-whose C code loops over time itself and calls BLAS ``gemm`` for ``h U`` at
-each step, so the Python loop of ``theano.scan`` disappears.  This module
-gives them
+whose C code loops over time itself, with the per-step product ``h U`` of
+:mod:`theano_rnn.fused.packed` and the batch split across threads, so the
+Python loop of ``theano.scan`` disappears.  This module gives them
 
 * the BLAS linkage Theano's own ``Gemm`` uses (``-lopenblas`` or NumPy's
-  fallback, whatever :mod:`theano_rnn.runtime` configured);
+  fallback, whatever :mod:`theano_rnn.runtime` configured), for the large
+  products after a loop, and the packed product and thread split;
 * C++ helpers, templated on the element type, so one loop serves ``float32``
   and ``float64``: ``gemm_rowmajor`` (row-major ``C = alpha A B + beta C``
   on top of the column-major Fortran BLAS) and the activations with their
@@ -234,26 +235,6 @@ FUSED_ACTIVATION(hard_sigmoid)
 FUSED_ACTIVATION(linear)
 FUSED_ACTIVATION(relu)
 #undef FUSED_ACTIVATION
-
-/* C = alpha A B + beta C that skips BLAS when a size is 0 (BLAS rejects
-   some leading dimensions of empty matrices). */
-template<typename T>
-static inline void fused_gemm(char trans_a, char trans_b, npy_intp m,
-                              npy_intp n, npy_intp k, T alpha, const T *A,
-                              npy_intp lda, const T *B, npy_intp ldb, T beta,
-                              T *C, npy_intp ldc)
-{
-    if (m == 0 || n == 0)
-        return;
-    if (k == 0) {
-        for (npy_intp i = 0; i < m; ++i)
-            for (npy_intp j = 0; j < n; ++j)
-                C[i * ldc + j] = beta == 0 ? 0 : beta * C[i * ldc + j];
-        return;
-    }
-    gemm_rowmajor(trans_a, trans_b, (int)m, (int)n, (int)k, alpha, A,
-                  (int)lda, B, (int)ldb, beta, C, (int)ldc);
-}
 """
 
 

@@ -710,14 +710,16 @@ class FusedGRUGrad(FusedLoopOp):
                 for k, v in enumerate(inputs)]
 
 
-def fused_gru(cell, xw, initial_states, recurrent_mask=None, mask=None):
-    """``rnn(cell.step, xw, initial_states, ...)`` as one op.
+def fused_gru(cell, x, initial_states, recurrent_mask=None, mask=None):
+    """``rnn(cell.step, cell.project_inputs(x), initial_states, ...)`` with
+    the loop as one op.
 
-    ``xw`` (time, batch, 3 units) time-major, already reversed for
+    ``x`` (time, batch, features) time-major, already reversed for
     ``go_backwards``; ``mask`` (time, batch) of any dtype or ``None``;
     ``recurrent_mask`` (batch, units) or ``None``.  Returns
     ``(outputs (time, batch, units), [h_last])``.
     """
+    xw = cell.project_inputs(x)                  # (time, batch, 3 units)
     op = FusedGRU(activation=cell.activation.__name__,
                   recurrent_activation=cell.recurrent_activation.__name__,
                   reset_after=cell.reset_after,

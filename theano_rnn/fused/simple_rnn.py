@@ -403,15 +403,17 @@ class FusedSimpleRNNGrad(FusedLoopOp):
                 for k, v in enumerate(inputs)]
 
 
-def fused_simple_rnn(cell, xw, initial_states, recurrent_mask=None,
+def fused_simple_rnn(cell, x, initial_states, recurrent_mask=None,
                      mask=None):
-    """``rnn(cell.step, xw, initial_states, ...)`` as one op.
+    """``rnn(cell.step, cell.project_inputs(x), initial_states, ...)`` with
+    the loop as one op.
 
-    ``xw`` (time, batch, units) time-major, already reversed for
+    ``x`` (time, batch, features) time-major, already reversed for
     ``go_backwards``; ``mask`` (time, batch) of any dtype or ``None``;
     ``recurrent_mask`` (batch, units) or ``None``.  Returns
     ``(outputs (time, batch, units), [h_last])``.
     """
+    xw = cell.project_inputs(x)                  # (time, batch, units)
     op = FusedSimpleRNN(activation=cell.activation.__name__,
                         has_recurrent_mask=recurrent_mask is not None,
                         has_mask=mask is not None)

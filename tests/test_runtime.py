@@ -99,7 +99,8 @@ def test_ops_without_a_cache_version_stay_unversioned():
     assert _cache_key_version([Unversioned()(x)], [x]) == ()
 
 
-@pytest.mark.parametrize("given,expected", [(None, "4"), ("12", "12")])
+@pytest.mark.parametrize("given,expected", [
+    (None, runtime.OPENBLAS_THREAD_TIMEOUT), ("12", "12")])
 def test_openblas_idle_threads_sleep_at_once_unless_the_user_chose(
         tmp_path, given, expected):
     env = {k: v for k, v in os.environ.items()

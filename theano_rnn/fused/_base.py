@@ -134,14 +134,14 @@ class FusedRecurrenceOp(COp):
         return ldflags(libs=False, include_dir=True)
 
     def c_code_cache_version(self):
-        return self.code_version + (5,) + blas_header_version()
+        return self.code_version + (6,) + blas_header_version()
 
 
 # ---------------------------------------------------------------------------
-# The loop ops of the GRU and the SimpleRNN: what they share
+# The loop ops of the SimpleRNN, the LSTM and the GRU: what they share
 # ---------------------------------------------------------------------------
 
-#: C++ shared by the GRU and SimpleRNN ops: input and output handling and
+#: C++ shared by the loop ops: input and output handling and
 #: the activations as functor classes, so that a loop can be a template on
 #: its activations and the compiler inlines them into vectorised loops.
 HELPERS_C = r"""

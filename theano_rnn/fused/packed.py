@@ -10,13 +10,13 @@ overhead cost more than the arithmetic.  Measured on the 2-core development
 machine, one thread, float32 (``OPENBLAS_CORETYPE=Haswell``, as it is set
 there):
 
-=========================  ===============  =================
-product (m x k times k x n)  OpenBLAS gemm   packed product
-=========================  ===============  =================
-16 x 128 times 128 x 512     25.7 us          8.6 us
-32 x 128 times 128 x 512     42.9 us          17.1 us
-32 x 512 times 512 x 128     41.6 us          16.9 us
-=========================  ===============  =================
+============================  =============  ==============
+product (m x k times k x n)   OpenBLAS gemm  packed product
+============================  =============  ==============
+16 x 128 times 128 x 512      25.7 us        8.6 us
+32 x 128 times 128 x 512      42.9 us        17.1 us
+32 x 512 times 512 x 128      41.6 us        16.9 us
+============================  =============  ==============
 
 So the fused ops pack ``U`` (or ``U^T`` for the backward pass) once per call,
 with :c:func:`fused_pack`, into panels of ``NR`` columns: panel ``p`` holds
@@ -51,10 +51,15 @@ HEADERS = ["<thread>", "<vector>", "<sched.h>", "<stdlib.h>"]
 PACKED_PRODUCT_C = r"""
 /* ---- theano_rnn.fused.packed: the per-step product and the threads ---- */
 
+/* FUSED_MR: the rows of C in one register block.  A definition on the
+   compiler's command line (-DFUSED_MR=3) overrides the choice below; the
+   tests use it to check other block shapes than this machine's. */
+#ifndef FUSED_MR
 #ifdef __AVX512F__
 #define FUSED_MR 8
 #else
 #define FUSED_MR 2
+#endif
 #endif
 
 /* A SIMD vector of 64 bytes of T and the panel width NR (two vectors). */

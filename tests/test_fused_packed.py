@@ -1,0 +1,60 @@
+"""The packed product and the thread split of :mod:`theano_rnn.fused.packed`
+with another register block than this machine's.
+
+The block has ``FUSED_MR`` rows: 8 with AVX-512, 2 otherwise, so a machine
+only ever runs one of them.  Compiled with ``-DFUSED_MR=3`` (in a fresh
+process, whose compiled modules get their own cache keys), every fused cell
+must still compute what its scan path computes: 20 rows on 2 threads are 10
+per thread, three blocks of 3 rows and one single row.
+"""
+import os
+import subprocess
+import sys
+
+PROBE = """
+import numpy as np
+import theano_rnn
+import theano
+import theano.tensor as T
+from theano_rnn.layers import GRU, LSTM, SimpleRNN
+
+rng = np.random.RandomState(0)
+x_value = rng.randn(20, 6, 5)
+mask_value = np.ones((20, 6))
+mask_value[0, :2] = 0                   # left padding
+mask_value[1, 4:] = 0                   # right padding
+layers = [(LSTM, {}), (GRU, {}), (GRU, {"reset_after": True}),
+          (SimpleRNN, {})]
+with theano.config.change_flags(floatX="float64"):
+    for layer_class, options in layers:
+        results = []
+        for implementation in ("fused", "scan"):
+            layer = layer_class(7, return_sequences=True, dropout=0.3,
+                                recurrent_dropout=0.3, seed=5,
+                                implementation=implementation, **options)
+            layer.build((None, 6, 5))
+            layer.set_weights([np.random.RandomState(1).uniform(-0.6, 0.6,
+                                                                w.shape)
+                               for w in layer.get_weights()])
+            x, mask = T.tensor3("x"), T.matrix("mask")
+            out = layer.call(x, mask=mask, training=True)
+            f = theano.function([x, mask], [out] + T.grad(
+                (out ** 2).sum(), [x] + layer.weights))
+            results.append(f(x_value, mask_value))
+        for fused, scan in zip(*results):
+            np.testing.assert_allclose(fused, scan, rtol=1e-10, atol=1e-12,
+                                       err_msg=layer_class.__name__)
+print("ok")
+"""
+
+
+def test_fused_cells_with_blocks_of_three_rows_equal_scan():
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="2")
+    env["THEANO_FLAGS"] = ",".join(
+        f for f in [env.get("THEANO_FLAGS", ""), "gcc__cxxflags=-DFUSED_MR=3"]
+        if f)
+    process = subprocess.run([sys.executable, "-c", PROBE], env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             universal_newlines=True, timeout=900)
+    assert process.returncode == 0, process.stderr[-3000:]
+    assert process.stdout.strip().endswith("ok")

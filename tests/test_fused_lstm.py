@@ -184,12 +184,13 @@ def test_fused_lstm_split_across_threads_equals_scan(monkeypatch, rng, dtype):
 def forward_function(activation, recurrent_activation, mask, dtype="float64"):
     """``f(x, W, U, h0, c0, rmask) -> hs + 0.5 cs``, the fused op with a
     fixed time mask, for ``verify_grad``."""
-    op = LSTMForward(activation, recurrent_activation, has_mask=True,
-                     has_recurrent_mask=True)
+    op = LSTMForward(activation=activation,
+                     recurrent_activation=recurrent_activation,
+                     has_recurrent_mask=True, has_mask=True)
 
     def f(x, W, U, h0, c0, rmask):
-        hs, cs, _ = op(x, W, U, h0, c0, T.constant(mask.astype(dtype)),
-                       rmask)
+        hs, cs, _ = op(x, h0, c0, W, U, rmask,
+                       T.constant(mask.astype(dtype)))
         return hs + 0.5 * cs
     return f
 
@@ -234,10 +235,11 @@ def test_python_perform_equals_c_code(float64, rng):
 @pytest.mark.parametrize("linker", ["cvm", "py"])
 def test_fused_op_refuses_mismatched_shapes_with_a_value_error(float64,
                                                                linker):
-    op = LSTMForward("tanh", "hard_sigmoid")
+    op = LSTMForward(activation="tanh", recurrent_activation="hard_sigmoid",
+                     has_recurrent_mask=False, has_mask=False)
     x, W, U, h0, c0 = T.tensor3(), T.matrix(), T.matrix(), T.matrix(), \
         T.matrix()
-    f = theano.function([x, W, U, h0, c0], op(x, W, U, h0, c0)[0],
+    f = theano.function([x, W, U, h0, c0], op(x, h0, c0, W, U)[0],
                         mode=theano.Mode(linker=linker))
     good = [np.zeros((3, 2, 5)), np.zeros((5, 8)), np.zeros((2, 8)),
             np.zeros((2, 2)), np.zeros((2, 2))]

@@ -13,12 +13,11 @@ Python loop of ``theano.scan`` disappears.  This module gives them
   on top of the column-major Fortran BLAS) and the activations with their
   derivatives written in terms of the activation's *output*;
 * :func:`c_dtype`, the C type name of a Theano dtype;
-* for the GRU and SimpleRNN loops, :class:`FusedLoopOp` (their Python side:
-  optional inputs and outputs, the call of one templated C++ function) with
-  its C++ helpers (``HELPERS_C``: C-contiguous inputs, shape checks, reused
-  output buffers, activations as functor classes) and the NumPy versions of
-  the activations for ``perform``.  The LSTM ops came first and do these
-  things in :mod:`theano_rnn.fused.lstm` itself.
+* for the SimpleRNN, LSTM and GRU loops, :class:`FusedLoopOp` (their Python
+  side: optional inputs and outputs, the call of one templated C++ function)
+  with its C++ helpers (``HELPERS_C``: C-contiguous inputs, shape checks,
+  reused output buffers, activations as functor classes) and the NumPy
+  versions of the activations for ``perform``.
 """
 import numpy as np
 import theano
@@ -134,7 +133,7 @@ class FusedRecurrenceOp(COp):
         return ldflags(libs=False, include_dir=True)
 
     def c_code_cache_version(self):
-        return self.code_version + (6,) + blas_header_version()
+        return self.code_version + (7,) + blas_header_version()
 
 
 # ---------------------------------------------------------------------------
@@ -145,7 +144,7 @@ class FusedRecurrenceOp(COp):
 #: the activations as functor classes, so that a loop can be a template on
 #: its activations and the compiler inlines them into vectorised loops.
 HELPERS_C = r"""
-/* ---- theano_rnn.fused._base: helpers of the GRU and SimpleRNN ---- */
+/* ---- theano_rnn.fused._base: helpers of the loop ops ---- */
 
 /* An input as a C-contiguous, aligned array: the array itself when it is
    one already (a new reference), a copy otherwise; released at the end of
@@ -353,7 +352,7 @@ def flat(x):
 
 
 class FusedLoopOp(FusedRecurrenceOp):
-    """What the GRU and SimpleRNN ops share.
+    """What the SimpleRNN, LSTM and GRU ops share.
 
     The C code of every op is one call of a templated C++ function in
     ``c_support_code``::
@@ -386,6 +385,10 @@ class FusedLoopOp(FusedRecurrenceOp):
     c_support_code_own = ""
 
     def __init__(self, **props):
+        missing = [name for name in self.__props__ if name not in props]
+        if missing:
+            raise TypeError("%s: missing properties %s"
+                            % (type(self).__name__, missing))
         for name in self.__props__:
             setattr(self, name, props.pop(name))
         if props:

@@ -70,7 +70,7 @@ outside the ops (``Hin = hs[:-1] * rmask``, matrices flattened to T*B rows)::
 
 The time mask's gradient is disconnected; the recurrent mask gets its true
 gradient.  The helpers (input/output handling, activation classes, the
-Python side of the ops) are in :mod:`theano_rnn.fused.simple_rnn`.
+Python side of the ops) are in :mod:`theano_rnn.fused._base`.
 """
 import numpy as np
 import theano.tensor as T

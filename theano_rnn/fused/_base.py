@@ -133,7 +133,7 @@ class FusedRecurrenceOp(COp):
         return ldflags(libs=False, include_dir=True)
 
     def c_code_cache_version(self):
-        return self.code_version + (7,) + blas_header_version()
+        return self.code_version + (8,) + blas_header_version()
 
 
 # ---------------------------------------------------------------------------
@@ -198,6 +198,26 @@ static int fused_check_shape(const char *op, const char *what,
     PyErr_Format(PyExc_ValueError, "%s: %s has shape %s, expected (%s)",
                  op, what, got, want);
     return -1;
+}
+
+/* The sizes of hs (n_steps + 1, batch, units), a state sequence whose
+   first entry is the initial state: 0, or -1 with a ValueError when hs is
+   not 3-D or has no entry at all. */
+static int fused_state_sizes(const char *op, PyArrayObject *hs,
+                             npy_intp *n_steps, npy_intp *batch,
+                             npy_intp *units)
+{
+    const npy_intp any3[3] = {-1, -1, -1};
+    if (fused_check_shape(op, "hs", hs, 3, any3))
+        return -1;
+    if (PyArray_DIMS(hs)[0] < 1) {
+        PyErr_Format(PyExc_ValueError, "%s: hs has no initial state", op);
+        return -1;
+    }
+    *n_steps = PyArray_DIMS(hs)[0] - 1;
+    *batch = PyArray_DIMS(hs)[1];
+    *units = PyArray_DIMS(hs)[2];
+    return 0;
 }
 
 /* Make *out a C-contiguous array of shape `dims` and type `typenum`, keeping

@@ -411,15 +411,9 @@ static int fused_gru_backward_impl(
     if (U.failed || rmask.failed || mask.failed || hs.failed ||
             gates.failed || hu_h.failed || dhs.failed)
         return -1;
-    const npy_intp any3[3] = {-1, -1, -1};
-    if (fused_check_shape(op, "hs", hs.array, 3, any3))
+    npy_intp n_steps, batch, units;
+    if (fused_state_sizes(op, hs.array, &n_steps, &batch, &units))
         return -1;
-    if (hs.dim(0) < 1) {
-        PyErr_Format(PyExc_ValueError, "%s: hs has no initial state", op);
-        return -1;
-    }
-    const npy_intp n_steps = hs.dim(0) - 1, batch = hs.dim(1);
-    const npy_intp units = hs.dim(2);
     const npy_intp s_h[2] = {batch, units}, s_s[3] = {n_steps, batch, units};
     if (fused_gru_check(op, n_steps, batch, units, gates.array, "gates",
                         U.array, NULL, NULL, NULL, rmask.array, mask.array) ||

@@ -227,15 +227,9 @@ static int fused_simple_rnn_backward(
     FusedInput U(U_), rmask(rmask_), mask(mask_), hs(hs_), dhs(dhs_);
     if (U.failed || rmask.failed || mask.failed || hs.failed || dhs.failed)
         return -1;
-    const npy_intp any3[3] = {-1, -1, -1};
-    if (fused_check_shape(op, "hs", hs.array, 3, any3))
+    npy_intp n_steps, batch, units;
+    if (fused_state_sizes(op, hs.array, &n_steps, &batch, &units))
         return -1;
-    if (hs.dim(0) < 1) {
-        PyErr_Format(PyExc_ValueError, "%s: hs has no initial state", op);
-        return -1;
-    }
-    const npy_intp n_steps = hs.dim(0) - 1, batch = hs.dim(1);
-    const npy_intp units = hs.dim(2);
     const npy_intp s_U[2] = {units, units}, s_h[2] = {batch, units};
     const npy_intp s_mask[2] = {n_steps, batch};
     if (fused_check_shape(op, "recurrent_kernel", U.array, 2, s_U) ||

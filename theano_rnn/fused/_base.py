@@ -133,7 +133,7 @@ class FusedRecurrenceOp(COp):
         return ldflags(libs=False, include_dir=True)
 
     def c_code_cache_version(self):
-        return self.code_version + (8,) + blas_header_version()
+        return self.code_version + (9,) + blas_header_version()
 
 
 # ---------------------------------------------------------------------------
@@ -198,6 +198,20 @@ static int fused_check_shape(const char *op, const char *what,
     PyErr_Format(PyExc_ValueError, "%s: %s has shape %s, expected (%s)",
                  op, what, got, want);
     return -1;
+}
+
+/* The recurrent input h_{t-1} * rmask of elements lo .. hi-1 (a thread's
+   rows): written into the same elements of buffer, which is returned; h
+   itself without a recurrent mask (rm NULL). */
+template<typename T>
+static inline const T *fused_masked_state(const T *h, const T *rm,
+                                          T *buffer, size_t lo, size_t hi)
+{
+    if (rm == NULL)
+        return h;
+    for (size_t k = lo; k < hi; ++k)
+        buffer[k] = h[k] * rm[k];
+    return buffer;
 }
 
 /* The sizes of hs (n_steps + 1, batch, units), a state sequence whose

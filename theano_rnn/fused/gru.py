@@ -131,12 +131,8 @@ __attribute__((noinline)) static void fused_gru_forward_rows(
         const T *x = x_all + t * batch * H3;            /* (B, 3H) */
         T *g = gates + t * batch * H3;                  /* (B, 3H) */
         T *s = saved + t * BH;                          /* (B, H) */
-        const T *hin = h_prev;                          /* (B, H) */
-        if (rm) {                                       /* h_{t-1} * rmask */
-            for (npy_intp k = lo; k < r1 * H; ++k)
-                hin_buffer[k] = h_prev[k] * rm[k];
-            hin = hin_buffer;
-        }
+        const T *hin = fused_masked_state(h_prev, rm, hin_buffer, lo,
+                                          r1 * H);      /* (B, H) */
         if (RESET_AFTER) {
             /* g = hin U (rows, H) x (H, 3H); then hu = g + b_rec and the
                gates, in place */

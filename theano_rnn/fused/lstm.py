@@ -207,12 +207,8 @@ __attribute__((noinline)) static void fused_lstm_forward_rows(
         const T *c_prev = t ? cs + (t - 1) * step_h : c0;
         T *g_t = gates + t * step_g, *h_t = hs + t * step_h,
           *c_t = cs + t * step_h;
-        const T *h_in = h_prev;
-        if (rmask) {                                    /* h_{t-1} * r */
-            for (size_t k = lo; k < hi; ++k)
-                h_masked[k] = h_prev[k] * rmask[k];
-            h_in = h_masked;
-        }
+        const T *h_in = fused_masked_state(h_prev, rmask, h_masked, lo,
+                                           hi);         /* h_{t-1} * r */
         /* z = x_t W + h_in U      (rows, D) x (D, 4H) + (rows, H) x (H, 4H) */
         T *z_rows = z + (size_t)r0 * G;
         fused_packed_product<T>(rows, G, D, x + t * step_x + (size_t)r0 * D,
@@ -463,12 +459,9 @@ static int fused_lstm_backward(
                           (T)1, hs, (int)H, dz + step_g, (int)G, (T)1, dU,
                           (int)G);
     } else {
-        for (npy_intp t = 0; t < steps; ++t) {
-            const T *h_prev = t ? hs + (t - 1) * step_h : h0d;
-            T *h_in = scratch + t * step_h;
-            for (size_t k = 0; k < step_h; ++k)
-                h_in[k] = h_prev[k] * rm[k];
-        }
+        for (npy_intp t = 0; t < steps; ++t)
+            fused_masked_state(t ? hs + (t - 1) * step_h : h0d, rm,
+                               scratch + t * step_h, 0, step_h);
         gemm_rowmajor('T', 'N', (int)H, (int)G, (int)(steps * batch), (T)1,
                       scratch, (int)H, dz, (int)G, (T)0, dU, (int)G);
     }

@@ -89,12 +89,7 @@ __attribute__((noinline)) static void fused_simple_rnn_forward_rows(
         const T *h_prev = hs + t * BH;                 /* (B, H) */
         T *h = hs + (t + 1) * BH;                      /* (B, H) */
         const T *x_t = x + t * BH;                     /* (B, H) */
-        const T *hin = h_prev;
-        if (rm) {
-            for (npy_intp k = lo; k < hi; ++k)
-                hin_buffer[k] = h_prev[k] * rm[k];
-            hin = hin_buffer;
-        }
+        const T *hin = fused_masked_state(h_prev, rm, hin_buffer, lo, hi);
         /* h = hin U      (rows, H) x (H, H); xw_t is added below */
         fused_packed_product<T>((int)(r1 - r0), (int)H, (int)H, hin + lo,
                                 (int)H, packed_U, h + lo, (int)H, false);

@@ -45,6 +45,28 @@ def test_flags_set_in_theanorc_win(tmp_path):
     assert (floatx, ldflags) == ("float64", "")
 
 
+def test_theano_imported_first_still_gets_scan_fallback_and_a_warning(
+        tmp_path):
+    """A user who set blas__ldflags can import Theano before theano_rnn:
+    the flags stay Theano's (a warning names floatX), and scan still runs
+    (on 3.11 its Cython loop would fail to compile)."""
+    code = ("import theano, theano.tensor as T, theano_rnn;"
+            "x = T.vector();"
+            "s, _ = theano.scan(lambda a, acc: acc + a, sequences=x,"
+            " outputs_info=T.zeros((), dtype=x.dtype));"
+            "print(theano.function([x], s[-1])([1., 2., 3.]),"
+            " theano.config.floatX)")
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("THEANO_FLAGS", "THEANORC")}
+    env.update(HOME=str(tmp_path), THEANO_FLAGS="blas__ldflags=")
+    run = subprocess.run([sys.executable, "-c", code], env=env,
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split()[-2:] == ["6.0", "float64"]
+    assert "Theano was imported before theano_rnn" in run.stderr
+    assert "floatX=float64" in run.stderr
+
+
 def test_missing_openblas_falls_back_to_numpy_with_one_warning():
     with pytest.warns(RuntimeWarning, match="OpenBLAS was not found"):
         flags = runtime.default_flags(set(), find_blas=lambda: None)

@@ -128,30 +128,50 @@ def default_flags(user_flags, find_blas=find_openblas):
 def configure():
     """Set up Theano's flags; a no-op for anything the user set themselves.
 
-    Must run before ``theano`` is first imported.  If Theano was imported
-    earlier, its configuration is left as it is.
+    Should run before ``theano`` is first imported: Theano reads its flags
+    once, when it is imported.  If Theano was imported earlier (which, on a
+    recent NumPy, only works when the user set ``blas__ldflags``), its flags
+    are left as they are -- a warning says which of ours did not apply --
+    but what does not go through the flags is still done: Scan's Python loop
+    on 3.11, OpenBLAS's thread timeout and the warning filter.
     """
     if SETTINGS:
         return SETTINGS
-    if "theano" in sys.modules:
-        SETTINGS["configured"] = False
-        return SETTINGS
-    extra = default_flags(_user_flags(), find_openblas)
-    SETTINGS.update(item.split("=", 1) for item in extra)
-    if extra:
-        current = os.environ.get("THEANO_FLAGS", "")
-        os.environ["THEANO_FLAGS"] = ",".join(
-            [f for f in [current] + extra if f])
+    theano_first = "theano" in sys.modules
+    if theano_first:
+        _warn_flags_not_applied(_user_flags())
+    else:
+        extra = default_flags(_user_flags(), find_openblas)
+        SETTINGS.update(item.split("=", 1) for item in extra)
+        if extra:
+            current = os.environ.get("THEANO_FLAGS", "")
+            os.environ["THEANO_FLAGS"] = ",".join(
+                [f for f in [current] + extra if f])
     warnings.filterwarnings("ignore", message="pkg_resources is deprecated",
                             category=UserWarning)
     if "OPENBLAS_THREAD_TIMEOUT" not in os.environ:
         os.environ["OPENBLAS_THREAD_TIMEOUT"] = OPENBLAS_THREAD_TIMEOUT
         SETTINGS["openblas_thread_timeout"] = OPENBLAS_THREAD_TIMEOUT
     if not scan_extension_builds() and _SCAN_EXT not in sys.modules:
+        # Works after ``import theano`` too: Scan imports the extension
+        # when its first node is compiled.
         sys.modules[_SCAN_EXT] = None
         SETTINGS["scan"] = "python"
-    SETTINGS["configured"] = True
+    SETTINGS["configured"] = not theano_first
     return SETTINGS
+
+
+def _warn_flags_not_applied(user_flags):
+    """Warn that Theano, imported before theano_rnn, keeps default flags
+    that theano_rnn would have changed (today only ``floatX``)."""
+    import theano
+    if "floatx" in user_flags or theano.config.floatX == "float32":
+        return
+    warnings.warn(
+        "theano_rnn: Theano was imported before theano_rnn, so its flags "
+        "are Theano's defaults: floatX=%s instead of theano_rnn's float32.  Import "
+        "theano_rnn first, or set THEANO_FLAGS=floatX=float32."
+        % theano.config.floatX, RuntimeWarning, stacklevel=4)
 
 
 def _cache_version(linker, fgraph):

@@ -32,7 +32,6 @@ every run with the same --seed (load_data shuffles with it).
 A full run (25,000 reviews, the default model) takes a while on a CPU; use
 --limit and a smaller model (--units 32 --embed-dim 32) to try things out.
 """
-import os
 
 import _common
 
@@ -81,12 +80,12 @@ def parse_args(argv=None):
 
 
 def _check_data_path(parser, path):
-    """Fail unless ``--data`` holds the reviews (``find_source`` would
-    otherwise quietly fall back to $THEANO_RNN_DATA or the cache)."""
-    from theano_rnn.datasets import imdb
-    source = imdb.find_source(path)
-    inside = os.path.abspath(path)
-    if source is None or os.path.commonpath([source, inside]) != inside:
+    """Fail before anything is compiled unless ``--data`` holds the
+    reviews."""
+    from theano_rnn.datasets import DatasetError, imdb
+    try:
+        imdb.source_at(path)
+    except DatasetError:
         parser.error("argument --data: no IMDB data in %r: expected %s or an "
                      "extracted %s/ folder" % (path,
                                                " or ".join(imdb.ARCHIVE_NAMES),

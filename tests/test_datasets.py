@@ -6,6 +6,7 @@ own cache folder (``THEANO_RNN_HOME``) and no ``THEANO_RNN_DATA``.  Only
 tests were started with, and is skipped when there is none.
 """
 import hashlib
+import http.client
 import io
 import os
 import pathlib
@@ -385,13 +386,31 @@ def test_folder_without_test_split_raises_dataset_error(tmp_path):
         imdb.load_data(extracted_folder(tmp_path, reviews))
 
 
+@pytest.mark.parametrize("make", [
+    lambda tmp_path: str(tmp_path / "missing.tar.gz"),
+    lambda tmp_path: str(mkdir(tmp_path / "empty")),
+], ids=["missing", "empty folder"])
+def test_path_without_data_is_an_error_not_a_fallback(
+        tmp_path, monkeypatch, make):
+    """A wrong ``path`` must not quietly load $THEANO_RNN_DATA's copy (or
+    download one): the error names the argument and what was expected."""
+    labeled_archive(mkdir(tmp_path / "env"))
+    monkeypatch.setenv(datasets.DATA_ENV, str(tmp_path / "env"))
+    path = make(tmp_path)
+    with pytest.raises(DatasetError) as info:
+        imdb.load_data(path)
+    for part in ("path=%r" % path, imdb.ARCHIVE_NAMES[0], "aclImdb/"):
+        assert part in str(info.value)
+    assert cache_files() == []
+
+
 def test_offline_error_lists_every_place_looked_and_how_to_fix(
         tmp_path, monkeypatch, offline):
     monkeypatch.setenv(datasets.DATA_ENV, str(tmp_path / "shared"))
     with pytest.raises(OSError) as info:
-        imdb.load_data(str(tmp_path / "mine"))
+        imdb.load_data()
     message = str(info.value)
-    for place in (str(tmp_path / "mine"), str(tmp_path / "shared"),
+    for place in (str(tmp_path / "shared"),
                   datasets.cache_dir(), "network is unreachable",
                   "THEANO_RNN_DATA", "path=", imdb.URL):
         assert place in message
@@ -415,6 +434,18 @@ def test_download_with_wrong_checksum_leaves_nothing_behind(tmp_path,
     with open(labeled_archive(mkdir(tmp_path / "server")), "rb") as f:
         _serve(monkeypatch, f.read())
     with pytest.raises(OSError, match="SHA-256"):
+        imdb.load_data()
+    assert cache_files() == []
+
+
+def test_download_cut_off_by_the_server_is_an_oserror_leaving_nothing(
+        monkeypatch):
+    class CutOff(io.BytesIO):
+        def read(self, size=-1):
+            raise http.client.IncompleteRead(b"partial", 1000)
+    monkeypatch.setattr(imdb.urllib.request, "urlopen",
+                        lambda url, timeout=None: CutOff())
+    with pytest.raises(OSError, match="IncompleteRead|more expected"):
         imdb.load_data()
     assert cache_files() == []
 

@@ -12,7 +12,8 @@ Where data files are looked for
 A loader looks for its files in these places, in this order, and uses the
 first that holds them:
 
-1. the ``path`` argument of the loader, if given;
+1. the ``path`` argument of the loader, if given (then it must hold them:
+   a loader raises rather than fall back to another copy);
 2. the directory (or file) named by the environment variable
    ``THEANO_RNN_DATA`` -- e.g. ``export THEANO_RNN_DATA=/data/shared``;
 3. the cache folder ``~/.theano_rnn/datasets``.  Setting the environment

@@ -18,7 +18,9 @@ folder), for
 * ``aclImdb_labeled.tar.gz`` -- the same without those members,
 * an extracted ``aclImdb/`` folder (or the location itself, if it is one),
 
-or at a file given directly.  The reviews must be laid out as
+or at a file given directly.  A ``path`` argument that holds none of these
+is an error (:func:`source_at`), not a reason to look further: the data
+used is always the data asked for.  The reviews must be laid out as
 ``aclImdb/{train,test}/{pos,neg}/<id>_<rating>.txt``.  Archives are read
 straight from the ``.tar.gz`` (no extraction).  Files are decoded as UTF-8;
 an invalid byte would become U+FFFD (``errors='replace'``) rather than abort.
@@ -56,6 +58,7 @@ unreadable.  On a 2-core machine the first load of the real data takes about
 import contextlib
 import gzip
 import hashlib
+import http.client
 import numbers
 import os
 import re
@@ -70,7 +73,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from . import DatasetError, cache_dir, search_locations
+from . import DATA_ENV, DatasetError, cache_dir, search_locations
 from ..preprocessing.text import clean_review, text_to_word_sequence
 
 #: Where the official archive is downloaded from.
@@ -107,9 +110,10 @@ def load_data(path=None, num_words=None, skip_top=0, maxlen=None, seed=113,
     Parameters
     ----------
     path : str or None
-        An archive, an ``aclImdb`` folder or a directory holding one; see
-        the module docstring for what happens when it is None or holds
-        nothing.
+        An archive, an ``aclImdb`` folder or a directory holding one (a
+        ``DatasetError`` if it holds none of these).  None: look in
+        ``$THEANO_RNN_DATA`` and the cache folder, then download; see the
+        module docstring.
     num_words : int or None
         Keep only word indices below ``num_words`` (indices are
         ``rank + index_from``, so the ``num_words - index_from - 1`` most
@@ -206,6 +210,21 @@ def find_source(path=None):
     return None
 
 
+def source_at(path):
+    """Return the archive or folder at ``path`` (as :func:`find_source`
+    would find it there), or raise ``DatasetError`` naming ``path``."""
+    source = _source_at(path)
+    if source is None:
+        raise DatasetError(
+            "path=%r: %s; expected %s, a directory holding one of them, or "
+            "an extracted %s/ folder (path=None looks in $%s and the cache "
+            "folder, then downloads)"
+            % (path, "no such file or directory" if not os.path.exists(path)
+               else "no IMDB data there", " or ".join(ARCHIVE_NAMES),
+               FOLDER_NAME, DATA_ENV))
+    return source
+
+
 def _source_at(location):
     """Return the archive or folder found at ``location``, or None."""
     if os.path.isfile(location):
@@ -258,7 +277,7 @@ def _sequences(split, rng, num_words, skip_top, maxlen, start_char, oov_char,
 
 def _load_corpus(path):
     """Return the tokenised corpus, from the cache or built from the source."""
-    source = find_source(path)
+    source = source_at(path) if path is not None else find_source()
     if source is None:
         source = _download_archive(path)
     signature = _signature(source)
@@ -457,7 +476,8 @@ def _download_archive(path):
     filename = os.path.join(cache_dir(), ARCHIVE_NAMES[0])
     try:
         _download(URL, filename, ARCHIVE_SIZE, ARCHIVE_SHA256)
-    except OSError as err:
+    except (OSError, http.client.HTTPException) as err:
+        # HTTPException: e.g. IncompleteRead, the server closing mid-file
         raise OSError(_not_found_message(path, err)) from err
     return filename
 

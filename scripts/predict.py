@@ -74,10 +74,32 @@ def forecast(model, series, window, steps):
     return values[len(series):]
 
 
+#: The metadata each task's training script saves and this script reads.
+NEEDED = {"imdb": ("word_index", "maxlen", "start_char",
+                   "oov_char", "index_from", "padding", "truncating"),
+          "sine": ("seq_length",)}
+
+
+def check_metadata(path, metadata):
+    """Return the model's task; ``ValueError`` unless its metadata has what
+    :data:`NEEDED` lists for it."""
+    task = metadata.get("task")
+    if task not in NEEDED:
+        raise ValueError("%s is a model for the task %r; predict.py knows "
+                         "the tasks 'imdb' (train_imdb.py) and 'sine' "
+                         "(train_sine.py)" % (path, task))
+    missing = [key for key in NEEDED[task] if key not in metadata]
+    if missing:
+        raise ValueError("%s: its metadata lacks %s, which a %s model saved "
+                         "by train_%s.py has" % (path, ", ".join(missing),
+                                                 task, task))
+    return task
+
+
 def main(argv=None):
     args = parse_args(argv)
     model = _common.load_model(args.model)
-    task = model.metadata.get("task")
+    task = check_metadata(args.model, model.metadata)
     if task == "imdb":
         if args.steps is not None:
             _common.fail("argument --steps: applies to sine models only; %s "
@@ -85,7 +107,7 @@ def main(argv=None):
         texts = read_inputs(args)
         if texts:
             classify(model, texts, args.batch_size)
-    elif task == "sine":
+    else:
         window = model.metadata["seq_length"]
         if args.inputs:
             series_list = [_common.parse_numbers(" ".join(args.inputs))]
@@ -101,10 +123,6 @@ def main(argv=None):
                     "forecasting from %d\n" % (window, len(series)))
             next_values = forecast(model, series, window, args.steps or 1)
             print(", ".join("%.5f" % v for v in next_values))
-    else:
-        raise ValueError("%s is a model for the task %r; predict.py knows "
-                         "the tasks 'imdb' (train_imdb.py) and 'sine' "
-                         "(train_sine.py)" % (args.model, task))
 
 
 if __name__ == "__main__":

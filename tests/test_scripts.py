@@ -301,6 +301,8 @@ def _save_model(path, metadata):
     ("corrupt", "not a theano_rnn.model file"),
     ("no metadata", "has no metadata"),
     ("other task", "predict.py knows the tasks"),
+    ("sine without seq_length", "lacks seq_length"),
+    ("imdb without vocabulary", "lacks word_index"),
 ])
 def test_predict_rejects_bad_model_files(tmp_path, env, case, message):
     model = tmp_path / "model.npz"
@@ -310,6 +312,10 @@ def test_predict_rejects_bad_model_files(tmp_path, env, case, message):
         _save_model(model, {})
     elif case == "other task":
         _save_model(model, {"task": "translation"})
+    elif case == "sine without seq_length":
+        _save_model(model, {"task": "sine"})
+    elif case == "imdb without vocabulary":
+        _save_model(model, {"task": "imdb", "maxlen": 3})
     result = run_script("predict.py", model, "1 2 3", env=env)
     assert result.returncode == 1
     assert message in result.stderr

@@ -131,6 +131,12 @@ def add_training_arguments(parser, cell, units, epochs, batch_size,
                        help="recurrent layer: LSTM, GRU or SimpleRNN")
     group.add_argument("--units", type=int_at_least(1), default=units,
                        help="size of the recurrent layer's state")
+    group.add_argument("--implementation", choices=("auto", "scan", "fused"),
+                       default="auto",
+                       help="the recurrent layer's loop: 'scan' (the cell's "
+                            "step function in theano.scan, the reference), "
+                            "'fused' (one C op, several times faster) or "
+                            "'auto' (fused where the layer allows it)")
     group.add_argument("--epochs", type=int_at_least(1), default=epochs,
                        help="passes over the training data")
     group.add_argument("--batch-size", type=int_at_least(1),
@@ -287,11 +293,13 @@ class Stopwatch(object):
 
 # --- Models -----------------------------------------------------------------
 
-def recurrent_layer(cell, units, **kwargs):
+def recurrent_layer(args, **kwargs):
     """The recurrent layer named by ``--cell``: ``LSTM``, ``GRU`` or
-    ``SimpleRNN`` with ``units`` units and the layer arguments ``kwargs``."""
+    ``SimpleRNN`` with ``--units`` units, ``--implementation`` and the layer
+    arguments ``kwargs``."""
     from theano_rnn import layers
-    return getattr(layers, CELLS[cell])(units, **kwargs)
+    return getattr(layers, CELLS[args.cell])(
+        args.units, implementation=args.implementation, **kwargs)
 
 
 def load_model(path):

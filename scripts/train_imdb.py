@@ -120,7 +120,7 @@ def build_model(args):
     from theano_rnn.models import Sequential
     model = Sequential([
         Embedding(args.max_features, args.embed_dim, input_length=args.maxlen),
-        _common.recurrent_layer(args.cell, args.units, dropout=args.dropout,
+        _common.recurrent_layer(args, dropout=args.dropout,
                                 recurrent_dropout=args.recurrent_dropout),
         Dense(1, activation="sigmoid"),
     ], seed=args.seed)

@@ -52,7 +52,7 @@ def build_model(args):
     from theano_rnn.layers import Dense
     from theano_rnn.models import Sequential
     model = Sequential([
-        _common.recurrent_layer(args.cell, args.units, input_shape=(None, 1)),
+        _common.recurrent_layer(args, input_shape=(None, 1)),
         Dense(1),
     ], seed=args.seed)
     model.compile(loss="mse", optimizer=_common.make_optimizer(args))

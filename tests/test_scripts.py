@@ -335,3 +335,23 @@ def test_learning_rate_option_reaches_the_optimizer(tmp_path):
     assert abs(float(model.optimizer.lr.get_value()) - 0.0123) < 1e-7
     result = run_script("train_sine.py", "--lr", "0")
     assert result.returncode != 0 and "--lr" in result.stderr
+
+
+def test_implementation_option_picks_the_loop_and_both_train_alike(tmp_path):
+    """--implementation reaches the recurrent layer, and a short run on the
+    scan path ends with the weights of the same run on the fused path."""
+    weights = {}
+    for implementation in ("scan", "fused"):
+        path = tmp_path / ("%s.npz" % implementation)
+        check_ok(run_script(
+            "train_sine.py", "--cell", "rnn", "--samples", "40",
+            "--seq-length", "5", "--units", "3", "--epochs", "2", "--quiet",
+            "--seed", "3",
+            "--implementation", implementation, "--save", str(path)))
+        model = load_model(str(path), compile=False)
+        assert model.layers[0].implementation == implementation
+        weights[implementation] = model.get_weights()
+    for scan, fused in zip(weights["scan"], weights["fused"]):
+        np.testing.assert_allclose(scan, fused, rtol=1e-4, atol=1e-5)
+    result = run_script("train_sine.py", "--implementation", "cudnn")
+    assert result.returncode == 2 and "--implementation" in result.stderr

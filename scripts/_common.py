@@ -163,10 +163,16 @@ def add_training_arguments(parser, cell, units, epochs, batch_size,
                             "{cell} is replaced by the cell")
     group.add_argument("--history", metavar="PATH", default=None,
                        help="write the per-epoch loss and metrics to this "
-                            ".csv or .json file")
+                            ".csv or .json file (default: beside --save, "
+                            "as .csv)")
     group.add_argument("--plot", metavar="PATH", default=None,
-                       help="draw the results into this PNG file (needs "
-                            "matplotlib: pip install 'theano_rnn[plot]')")
+                       help="draw the results into this PNG file (default: "
+                            "beside --save, as .png; needs matplotlib: pip "
+                            "install 'theano_rnn[plot]', else skipped)")
+    group.add_argument("--no-history", dest="history", action="store_false",
+                       help="write no history file")
+    group.add_argument("--no-plot", dest="plot", action="store_false",
+                       help="draw no plot")
     group.add_argument("--quiet", action="store_true",
                        help="no model summary and no progress bar; print "
                             "only the results")
@@ -202,6 +208,13 @@ def check_output_paths(parser, args):
     args.save = args.save.replace("{cell}", args.cell)
     if not args.save:
         parser.error("argument --save: give a file name")
+    # --history and --plot default to files beside the model; their --no-
+    # forms store False.
+    stem = os.path.splitext(args.save)[0]
+    if args.history is None:
+        args.history = stem + ".csv"
+    if args.plot is None:
+        args.plot = stem + ".png"
     if args.resume and not args.checkpoint:
         parser.error("argument --resume: needs --checkpoint PATH")
     if args.checkpoint and os.path.abspath(args.checkpoint) == \

@@ -109,11 +109,12 @@ def env(tmp_path_factory):
 def sine_run(tmp_path_factory, env):
     """Train the small sine model once for the tests below."""
     out = tmp_path_factory.mktemp("sine")
-    paths = {"model": out / "sine.npz", "history": out / "history.csv",
+    # --history and --plot left to their defaults: beside the model.
+    paths = {"model": out / "sine.npz", "history": out / "sine.csv",
              "plot": out / "sine.png"}
     result = check_ok(run_script(
         "train_sine.py", *SINE_ARGS, "--quiet", "--save", paths["model"],
-        "--history", paths["history"], "--plot", paths["plot"], env=env))
+        env=env))
     return result, paths
 
 
@@ -355,3 +356,11 @@ def test_implementation_option_picks_the_loop_and_both_train_alike(tmp_path):
         np.testing.assert_allclose(scan, fused, rtol=1e-4, atol=1e-5)
     result = run_script("train_sine.py", "--implementation", "cudnn")
     assert result.returncode == 2 and "--implementation" in result.stderr
+
+
+def test_no_history_and_no_plot_leave_the_model_alone(tmp_path):
+    check_ok(run_script(
+        "train_sine.py", "--cell", "rnn", "--samples", "40", "--seq-length",
+        "5", "--units", "3", "--epochs", "1", "--quiet", "--seed", "3",
+        "--no-history", "--no-plot", "--save", str(tmp_path / "m.npz")))
+    assert [f.name for f in tmp_path.iterdir()] == ["m.npz"]

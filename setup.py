@@ -23,7 +23,9 @@ setup(
         "setuptools<81",
     ],
     extras_require={
-        "test": ["pytest>=7", "hypothesis>=6"],
+        # The tests draw the scripts' plots too; a test hides matplotlib to
+        # check that the scripts do without it.
+        "test": ["pytest>=7", "hypothesis>=6", "matplotlib>=3.3,<3.9"],
         "plot": ["matplotlib>=3.3,<3.9"],
         "torch": ["torch"],
     },

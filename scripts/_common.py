@@ -589,10 +589,12 @@ def write_history(history, path):
     atomic_write(path, lambda stream: stream.write(text.encode("utf-8")))
 
 
-def history_panel(history, metric, label=None):
+def history_panel(history, metric, label=None, log_scale=False):
     """A panel for :func:`save_plot`: ``metric`` (and ``val_<metric>`` if
-    logged) against the epoch."""
+    logged) against the epoch, on a logarithmic axis with ``log_scale``."""
     def draw(axes):
+        if log_scale:
+            axes.set_yscale("log")
         for name, style in ((metric, "o-"), ("val_" + metric, "s--")):
             values = history.get(name)
             if values:

@@ -104,7 +104,8 @@ def main(argv=None):
         args, model, history,
         metadata={"task": "sine", "script": "train_sine.py",
                   "seq_length": args.seq_length, "results": {"test_mse": mse}},
-        panels=[_common.history_panel(history.history, "loss", "mse"),
+        panels=[_common.history_panel(history.history, "loss", "mse",
+                                      log_scale=True),
                 predictions_panel(y_test, y_pred)],
         title="Sine wave, %s: test MSE %.2g" % (args.cell.upper(), mse))
     print("Wall time: %s (training %s)" % (watch, training_time))

@@ -364,3 +364,22 @@ def test_no_history_and_no_plot_leave_the_model_alone(tmp_path):
         "5", "--units", "3", "--epochs", "1", "--quiet", "--seed", "3",
         "--no-history", "--no-plot", "--save", str(tmp_path / "m.npz")))
     assert [f.name for f in tmp_path.iterdir()] == ["m.npz"]
+
+
+def test_without_matplotlib_the_plot_is_skipped_with_one_line(tmp_path):
+    """matplotlib is an optional extra: hidden from the script, the run
+    still succeeds, says once why there is no plot, and writes the rest."""
+    script = str(SCRIPTS / "train_sine.py")
+    args = ["--cell", "rnn", "--samples", "40", "--seq-length", "5",
+            "--units", "3", "--epochs", "1", "--quiet", "--seed", "3",
+            "--save", str(tmp_path / "m.npz")]
+    code = ("import runpy, sys; sys.modules['matplotlib'] = None;"
+            "sys.path.insert(0, %r); sys.argv = [%r] + %r;"
+            "runpy.run_path(%r, run_name='__main__')"
+            % (str(SCRIPTS), script, args, script))
+    result = check_ok(subprocess.run([sys.executable, "-c", code],
+                                     capture_output=True, text=True))
+    skipped = [line for line in result.stdout.splitlines()
+               if line.startswith("Plot skipped")]
+    assert len(skipped) == 1 and "matplotlib" in skipped[0]
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["m.csv", "m.npz"]

@@ -410,11 +410,13 @@ class Sequential(object):
                                         self.trainable_weights)
         x = self._input
         self.train_function = theano.function(
-            [x, y_true], train_outputs, updates=updates,
+            [x, y_true], train_outputs,
+            updates=updates + self._state_updates(training=True),
             allow_input_downcast=True, name="train_function")
         self.test_function = theano.function(
-            [x, y_true], outputs(y_pred, mask), allow_input_downcast=True,
-            name="test_function")
+            [x, y_true], outputs(y_pred, mask),
+            updates=self._state_updates(training=False),
+            allow_input_downcast=True, name="test_function")
         self._make_predict_function()
         self.optimizer = optimizer
         self.loss = loss_function
@@ -429,10 +431,55 @@ class Sequential(object):
 
     def _make_predict_function(self):
         if self.predict_function is None:
+            output = self.output
             self.predict_function = theano.function(
-                [self.input], self.output, allow_input_downcast=True,
-                name="predict_function")
+                [self.input], output,
+                updates=self._state_updates(training=False),
+                allow_input_downcast=True, name="predict_function")
         return self.predict_function
+
+    # -- stateful recurrent layers -------------------------------------------
+    @property
+    def stateful(self):
+        """Whether a layer carries its states from batch to batch."""
+        return any(getattr(layer, "stateful", False) for layer in self.layers)
+
+    def reset_states(self):
+        """Set the carried states of every stateful layer back to zero."""
+        self.build()
+        for layer in self.layers:
+            if getattr(layer, "stateful", False):
+                layer.reset_states()
+
+    def _state_updates(self, training):
+        """The stateful layers' state updates for the training or inference
+        graph (which must be built)."""
+        self._forward(training)
+        return [update for layer in self.layers
+                for update in layer.state_updates(training)]
+
+    def _check_batches(self, n, batch_size=None, argument="x"):
+        """A stateful model's states have a fixed batch size: every batch
+        of the ``n`` samples (one batch when ``batch_size`` is None) must
+        have it; ``ValueError`` naming the argument otherwise."""
+        if not self.stateful:
+            return
+        fixed = self.input_shape[0]
+        if batch_size is None:
+            if n != fixed:
+                raise ValueError(
+                    "%s: a stateful model takes batches of exactly %d "
+                    "samples, got %d" % (argument, fixed, n))
+            return
+        if batch_size != fixed:
+            raise ValueError(
+                "batch_size: the model is stateful, with batches of %d "
+                "samples (its input shape %s); got batch_size=%d"
+                % (fixed, _shape_str(self.input_shape), batch_size))
+        if n % fixed:
+            raise ValueError(
+                "%s: a stateful model takes whole batches of %d samples, "
+                "got %d samples" % (argument, fixed, n))
 
     def _check_compiled(self, method):
         if self.train_function is None:
@@ -547,6 +594,10 @@ class Sequential(object):
             x, y, validation = _split_off(x, y, split)
         else:
             validation = None
+        self._check_batches(len(x), batch_size)
+        if validation is not None:
+            self._check_batches(len(validation[0]), batch_size,
+                                "validation data")
         batches = _batches(len(x), batch_size)
         self.history = callbacks_module.History()
         callback_list = self._fit_callbacks(callbacks, verbose, {
@@ -625,6 +676,7 @@ class Sequential(object):
         batch_size = _check_int(batch_size, "batch_size", 1)
         _check_verbose(verbose)
         x, y = self._check_data(x, y)
+        self._check_batches(len(x), batch_size)
         values = self._test_loop(x, y, batch_size, verbose)
         return values[0] if len(values) == 1 else values
 
@@ -650,6 +702,7 @@ class Sequential(object):
         batch_size = _check_int(batch_size, "batch_size", 1)
         _check_verbose(verbose)
         x = self._check_x(x)
+        self._check_batches(len(x), batch_size)
         function = self._make_predict_function()
         progbar = callbacks_module.Progbar(len(x), verbose=verbose)
         outputs = []
@@ -663,17 +716,20 @@ class Sequential(object):
         ``[loss, *metrics]`` (values before the step)."""
         self._check_compiled("train_on_batch")
         x, y = self._check_data(x, y)
+        self._check_batches(len(x))
         return _scalars(self.train_function(x, y))
 
     def test_on_batch(self, x, y):
         """The loss (and metrics) on one batch, with the inference graph."""
         self._check_compiled("test_on_batch")
         x, y = self._check_data(x, y)
+        self._check_batches(len(x))
         return _scalars(self.test_function(x, y))
 
     def predict_on_batch(self, x):
         """The model's output for one batch."""
         x = self._check_x(x)
+        self._check_batches(len(x))
         return self._make_predict_function()(x)
 
     # -- saving ----------------------------------------------------------------

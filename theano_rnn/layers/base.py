@@ -46,6 +46,10 @@ class Layer(object):
         layer of a model needs it.
     batch_input_shape : tuple, optional
         The same with the batch size in front.
+    batch_size : int, optional
+        With ``input_shape``: a fixed batch size, as in
+        ``batch_input_shape=(batch_size,) + input_shape`` (stateful
+        recurrent layers need one).
     trainable : bool
         Whether the optimiser updates this layer's weights.
     """
@@ -54,11 +58,17 @@ class Layer(object):
     input_dtype = "floatX"
 
     def __init__(self, name=None, input_shape=None, batch_input_shape=None,
-                 trainable=True):
+                 batch_size=None, trainable=True):
         self.name = name or "%s_%d" % (type(self).__name__.lower(),
                                        next(_layer_counter))
+        if batch_size is not None and (
+                isinstance(batch_size, bool) or
+                not isinstance(batch_size, (int, np.integer)) or
+                batch_size < 1):
+            raise ValueError("batch_size must be a positive integer or None, "
+                             "got %r" % (batch_size,))
         if batch_input_shape is None and input_shape is not None:
-            batch_input_shape = (None,) + tuple(input_shape)
+            batch_input_shape = (batch_size,) + tuple(input_shape)
         self.batch_input_shape = (tuple(batch_input_shape)
                                   if batch_input_shape is not None else None)
         self.trainable = bool(trainable)
@@ -80,6 +90,16 @@ class Layer(object):
     def compute_mask(self, inputs, mask=None):
         """The mask of this layer's output (by default, the input's)."""
         return mask
+
+    def state_updates(self, training):
+        """``(shared variable, new value)`` pairs that a function computing
+        this layer's ``training`` (or inference) graph must apply: the
+        states a stateful recurrent layer carries from batch to batch.
+        Valid once :meth:`call` has built that graph; none by default."""
+        return []
+
+    def reset_states(self):
+        """Forget the carried states (stateful layers); nothing by default."""
 
     def check_input(self, array, argument="x"):
         """Check a NumPy input for this layer as the first of a model.

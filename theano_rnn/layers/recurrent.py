@@ -10,6 +10,7 @@ The data path of one layer, shapes in comments::
     scan over time:  state_t = cell.step(xw_t, state_{t-1}, U, rec. mask)
     output                  (batch, units) last h, or (batch, time, units)
 """
+import numpy as np
 import theano
 import theano.tensor as T
 
@@ -47,6 +48,16 @@ class RNN(Layer):
         Unroll the loop in Python instead of scanning (fixed ``steps`` only).
     truncate_gradient : int
         Back-propagation through time over at most this many steps (-1: all).
+    stateful : bool
+        Carry the final states of one batch over as the initial states of
+        the next (sample ``i`` of a batch continues sample ``i`` of the
+        previous one), as in Keras: the states are ``theano.shared``
+        variables of shape ``(batch, units)``, so the batch size must be
+        fixed (``batch_input_shape`` or ``batch_size`` on the model's first
+        layer).  Every compiled function advances them -- training from its
+        training graph, evaluation and prediction from the inference graph;
+        :meth:`reset_states` sets them back to zero.  They are not saved
+        with the model.
     seed : int, optional
         Seed of the dropout stream (default: drawn from ``np.random``).
     implementation : {'auto', 'scan', 'fused'}
@@ -60,8 +71,8 @@ class RNN(Layer):
 
     def __init__(self, cell, return_sequences=False, return_state=False,
                  go_backwards=False, dropout=0.0, recurrent_dropout=0.0,
-                 unroll=False, truncate_gradient=-1, seed=None,
-                 implementation="auto", **kwargs):
+                 unroll=False, truncate_gradient=-1, stateful=False,
+                 seed=None, implementation="auto", **kwargs):
         super(RNN, self).__init__(**kwargs)
         self.cell = cell
         self.return_sequences = bool(return_sequences)
@@ -76,6 +87,9 @@ class RNN(Layer):
             raise ValueError("truncate_gradient must be -1 (no truncation) "
                              "or a positive int, got %r" % (truncate_gradient,))
         self.truncate_gradient = truncate_gradient
+        self.stateful = bool(stateful)
+        self.states = []                # shared (batch, units), if stateful
+        self._state_updates = {}        # training flag -> [(state, new)]
         self.seed = seed
         if implementation not in IMPLEMENTATIONS:
             raise ValueError("implementation must be one of %s, got %r"
@@ -99,6 +113,18 @@ class RNN(Layer):
             raise ValueError("layer %r: unroll=True needs a fixed number of "
                              "steps in input_shape" % self.name)
         self.cell.build(input_shape[-1], name=self.name)
+        if self.stateful:
+            if input_shape[0] is None:
+                raise ValueError(
+                    "layer %r: stateful=True needs a fixed batch size; give "
+                    "the model's first layer batch_input_shape=(batch, "
+                    "steps, features), or batch_size=... with input_shape"
+                    % self.name)
+            self.states = [
+                theano.shared(np.zeros((input_shape[0], self.units),
+                                       dtype=theano.config.floatX),
+                              name="%s/%s_state" % (self.name, state))
+                for state in self.cell.state_names]
         super(RNN, self).build(input_shape)
 
     @property
@@ -143,8 +169,11 @@ class RNN(Layer):
         if training and self.recurrent_dropout:
             recurrent_mask = self._dropout_mask(batch, self.units,
                                                 self.recurrent_dropout)
-        initial_states = [T.zeros((batch, self.units), dtype=xw.dtype)
-                          for _ in self.cell.state_names]
+        if self.stateful:
+            initial_states = [T.cast(state, xw.dtype) for state in self.states]
+        else:
+            initial_states = [T.zeros((batch, self.units), dtype=xw.dtype)
+                              for _ in self.cell.state_names]
         time_mask = None if mask is None else mask.dimshuffle(1, 0)
         if self._use_fused(xw.dtype):
             outputs, last_states = fused.fused_rnn(
@@ -159,6 +188,9 @@ class RNN(Layer):
                 mask=time_mask, go_backwards=self.go_backwards,
                 truncate_gradient=self.truncate_gradient, unroll=self.unroll,
                 n_steps=self.input_shape[1])                # (time, batch, units)
+        self._state_updates[training] = [
+            (state, T.cast(last, state.dtype))
+            for state, last in zip(self.states, last_states)]
         if self.return_sequences:
             output = outputs.dimshuffle(1, 0, 2)            # (batch, time, units)
         else:
@@ -166,6 +198,35 @@ class RNN(Layer):
         if self.return_state:
             return [output] + last_states
         return output
+
+    def state_updates(self, training):
+        return list(self._state_updates.get(training, []))
+
+    def reset_states(self, states=None):
+        """Set the carried states to zero, or to ``states``: one array of
+        shape ``(batch, units)`` per state (``[h]``, or ``[h, c]`` for the
+        LSTM)."""
+        if not self.stateful:
+            raise ValueError("layer %r is not stateful; reset_states needs "
+                             "stateful=True" % self.name)
+        if not self.states:
+            raise ValueError("layer %r is not built yet" % self.name)
+        if states is None:
+            states = [np.zeros_like(s.get_value(borrow=True))
+                      for s in self.states]
+        states = list(states)
+        if len(states) != len(self.states):
+            raise ValueError(
+                "states: layer %r has %d state(s) (%s), got %d arrays"
+                % (self.name, len(self.states),
+                   ", ".join(self.cell.state_names), len(states)))
+        for state, value in zip(self.states, states):
+            value = np.asarray(value)
+            expected = state.get_value(borrow=True).shape
+            if value.shape != expected:
+                raise ValueError("states: layer %r needs arrays of shape %s, "
+                                 "got %s" % (self.name, expected, value.shape))
+            state.set_value(value.astype(state.dtype))
 
     def compute_output_shape(self, input_shape):
         if self.return_sequences:
@@ -188,15 +249,17 @@ class RNN(Layer):
                       go_backwards=self.go_backwards, dropout=self.dropout,
                       recurrent_dropout=self.recurrent_dropout,
                       unroll=self.unroll,
-                      truncate_gradient=self.truncate_gradient, seed=self.seed,
+                      truncate_gradient=self.truncate_gradient,
+                      stateful=self.stateful, seed=self.seed,
                       implementation=self.implementation)
         return config
 
 
 _LAYER_ARGS = ("return_sequences", "return_state", "go_backwards", "dropout",
-               "recurrent_dropout", "unroll", "truncate_gradient", "seed",
-               "implementation",
-               "name", "input_shape", "batch_input_shape", "trainable")
+               "recurrent_dropout", "unroll", "truncate_gradient", "stateful",
+               "seed", "implementation",
+               "name", "input_shape", "batch_input_shape", "batch_size",
+               "trainable")
 
 
 def _split(kwargs):

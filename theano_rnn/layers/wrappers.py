@@ -60,6 +60,18 @@ class Bidirectional(Layer):
             return forward * backward
         return (forward + backward) / 2
 
+    @property
+    def stateful(self):
+        return self.forward_layer.stateful
+
+    def state_updates(self, training):
+        return (self.forward_layer.state_updates(training) +
+                self.backward_layer.state_updates(training))
+
+    def reset_states(self):
+        self.forward_layer.reset_states()
+        self.backward_layer.reset_states()
+
     def compute_output_shape(self, input_shape):
         shape = self.forward_layer.compute_output_shape(input_shape)
         if self.merge_mode == "concat":

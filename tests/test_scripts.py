@@ -289,6 +289,26 @@ def test_bad_arguments_exit_with_a_message_naming_them(
     assert list(tmp_path.iterdir()) == []  # nothing written
 
 
+def test_corrupt_data_archive_ends_the_run_with_one_line(tmp_path, env):
+    """An archive that exists but is damaged: exit status 1 with the
+    loader's message, before any model is built, and no cache left."""
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "aclImdb_v1.tar.gz").write_bytes(b"\x1f\x8b" + b"junk" * 100)
+    home = tmp_path / "home"
+    result = run_script("train_imdb.py", "--data", data, "--quiet",
+                        "--save", tmp_path / "m.npz",
+                        env=dict(env, **{datasets.HOME_ENV: str(home)}))
+    assert result.returncode == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("train_imdb.py: error: cannot read the IMDB "
+                           "archive") and "corrupt" in last
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "m.npz").exists()
+    leftovers = [p for p in home.rglob("*") if p.is_file()]
+    assert leftovers == []
+
+
 def _save_model(path, metadata):
     """A valid model file with ``metadata``, not written by the training
     scripts."""

@@ -403,3 +403,24 @@ def test_without_matplotlib_the_plot_is_skipped_with_one_line(tmp_path):
                if line.startswith("Plot skipped")]
     assert len(skipped) == 1 and "matplotlib" in skipped[0]
     assert sorted(f.name for f in tmp_path.iterdir()) == ["m.csv", "m.npz"]
+
+
+def test_keras_reference_without_keras_names_the_install_command(tmp_path):
+    """Keras 2.3.1 is optional: hidden from the comparison script, it exits
+    with status 2 and the command that installs it, before loading data."""
+    script = str(SCRIPTS / "keras_reference.py")
+    code = ("import runpy, sys; sys.modules['keras'] = None;"
+            "sys.path.insert(0, %r); sys.argv = [%r, '--library', 'keras'];"
+            "runpy.run_path(%r, run_name='__main__')"
+            % (str(SCRIPTS), script, script))
+    result = subprocess.run([sys.executable, "-c", code],
+                            capture_output=True, text=True)
+    assert result.returncode == 2
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("keras_reference.py: error: argument --library: "
+                           "Keras is not installed")
+    assert "pip install --no-deps Keras==2.3.1" in last
+    assert "Traceback" not in result.stderr
+    result = run_script("keras_reference.py", "--library", "keras",
+                        "--as-keras-on-theano")
+    assert result.returncode == 2 and "--as-keras-on-theano" in result.stderr

@@ -7,6 +7,7 @@ The data path of one layer, shapes in comments::
     to time-major           (time, batch, input_dim)
     x * input dropout mask  the same mask at every step
     xw = x W + b            (time, batch, k * units)   all steps, one product
+    state_{-1}              (batch, units) zeros, or carried over (stateful)
     scan over time:  state_t = cell.step(xw_t, state_{t-1}, U, rec. mask)
     output                  (batch, units) last h, or (batch, time, units)
 """

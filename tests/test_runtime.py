@@ -56,9 +56,12 @@ def test_theano_imported_first_still_gets_scan_fallback_and_a_warning(
             " outputs_info=T.zeros((), dtype=x.dtype));"
             "print(theano.function([x], s[-1])([1., 2., 3.]),"
             " theano.config.floatX)")
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("THEANO_FLAGS", "THEANORC")}
-    env.update(HOME=str(tmp_path), THEANO_FLAGS="blas__ldflags=")
+    empty_rc = tmp_path / "theanorc"
+    empty_rc.write_text("")
+    env = {k: v for k, v in os.environ.items() if k != "THEANO_FLAGS"}
+    # No .theanorc, and the usual compile cache (a new HOME would compile
+    # Theano's own modules from scratch).
+    env.update(THEANORC=str(empty_rc), THEANO_FLAGS="blas__ldflags=")
     run = subprocess.run([sys.executable, "-c", code], env=env,
                          capture_output=True, text=True)
     assert run.returncode == 0, run.stderr

@@ -125,13 +125,14 @@ def add_training_arguments(parser, cell, units, epochs, batch_size,
     for the chosen cell (e.g. ``'runs/imdb_{cell}.npz'``); it is filled in
     by :func:`check_output_paths`.
     """
+    from theano_rnn.layers.recurrent import IMPLEMENTATIONS
     from theano_rnn.optimizers import OPTIMIZERS
     group = parser.add_argument_group("model and training")
     group.add_argument("--cell", choices=list(CELLS), default=cell,
                        help="recurrent layer: LSTM, GRU or SimpleRNN")
     group.add_argument("--units", type=int_at_least(1), default=units,
                        help="size of the recurrent layer's state")
-    group.add_argument("--implementation", choices=("auto", "scan", "fused"),
+    group.add_argument("--implementation", choices=IMPLEMENTATIONS,
                        default="auto",
                        help="the recurrent layer's loop: 'scan' (the cell's "
                             "step function in theano.scan, the reference), "

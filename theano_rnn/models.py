@@ -34,6 +34,10 @@ objects, public attributes meant to be called from your own code as well
     outs = model.test_function(x_batch, y_batch)    # [loss, *metrics]
     y_pred = model.predict_function(x_batch)        # inference graph
 
+All three also apply the state updates of stateful recurrent layers (the
+training function those of the training graph), so each call continues the
+sequences of the previous one until :meth:`Sequential.reset_states`.
+
 They take NumPy arrays whose rank and dtype are those of ``model.input`` and
 of the targets (floatX, or int32 class ids for
 ``sparse_categorical_crossentropy``); they do not check their inputs the way

@@ -435,9 +435,8 @@ class Sequential(object):
 
     def _make_predict_function(self):
         if self.predict_function is None:
-            output = self.output
             self.predict_function = theano.function(
-                [self.input], output,
+                [self.input], self.output,
                 updates=self._state_updates(training=False),
                 allow_input_downcast=True, name="predict_function")
         return self.predict_function
@@ -446,13 +445,13 @@ class Sequential(object):
     @property
     def stateful(self):
         """Whether a layer carries its states from batch to batch."""
-        return any(getattr(layer, "stateful", False) for layer in self.layers)
+        return any(layer.stateful for layer in self.layers)
 
     def reset_states(self):
         """Set the carried states of every stateful layer back to zero."""
         self.build()
         for layer in self.layers:
-            if getattr(layer, "stateful", False):
+            if layer.stateful:
                 layer.reset_states()
 
     def _state_updates(self, training):

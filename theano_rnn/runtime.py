@@ -138,10 +138,11 @@ def configure():
     if SETTINGS:
         return SETTINGS
     theano_first = "theano" in sys.modules
+    user_flags = _user_flags()
     if theano_first:
-        _warn_flags_not_applied(_user_flags())
+        _warn_flags_not_applied(user_flags)
     else:
-        extra = default_flags(_user_flags(), find_openblas)
+        extra = default_flags(user_flags, find_openblas)
         SETTINGS.update(item.split("=", 1) for item in extra)
         if extra:
             current = os.environ.get("THEANO_FLAGS", "")
@@ -169,8 +170,8 @@ def _warn_flags_not_applied(user_flags):
         return
     warnings.warn(
         "theano_rnn: Theano was imported before theano_rnn, so its flags "
-        "are Theano's defaults: floatX=%s instead of theano_rnn's float32.  Import "
-        "theano_rnn first, or set THEANO_FLAGS=floatX=float32."
+        "are Theano's defaults: floatX=%s instead of theano_rnn's float32.  "
+        "Import theano_rnn first, or set THEANO_FLAGS=floatX=float32."
         % theano.config.floatX, RuntimeWarning, stacklevel=4)
 
 

@@ -56,6 +56,9 @@ class Layer(object):
 
     #: dtype of the input this layer expects as the first layer of a model.
     input_dtype = "floatX"
+    #: Whether the layer carries states from batch to batch (see
+    #: :meth:`state_updates`); recurrent layers with ``stateful=True`` do.
+    stateful = False
 
     def __init__(self, name=None, input_shape=None, batch_input_shape=None,
                  batch_size=None, trainable=True):
@@ -97,9 +100,6 @@ class Layer(object):
         states a stateful recurrent layer carries from batch to batch.
         Valid once :meth:`call` has built that graph; none by default."""
         return []
-
-    def reset_states(self):
-        """Forget the carried states (stateful layers); nothing by default."""
 
     def check_input(self, array, argument="x"):
         """Check a NumPy input for this layer as the first of a model.

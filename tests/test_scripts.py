@@ -66,6 +66,18 @@ def run_script(name, *args, env=None, stdin=None, timeout=900):
         timeout=timeout)
 
 
+def run_script_without(module, name, *args):
+    """Run ``scripts/<name>`` as :func:`run_script` does, with ``module``
+    made unimportable (an optional extra that is not installed)."""
+    script = str(SCRIPTS / name)
+    code = ("import runpy, sys; sys.modules[%r] = None;"
+            "sys.path.insert(0, %r); sys.argv = [%r] + %r;"
+            "runpy.run_path(%r, run_name='__main__')"
+            % (module, str(SCRIPTS), script, [str(a) for a in args], script))
+    return subprocess.run([sys.executable, "-c", code], capture_output=True,
+                          text=True)
+
+
 def check_ok(result):
     """Fail with the script's output if it did not exit with status 0."""
     assert result.returncode == 0, (
@@ -389,16 +401,10 @@ def test_no_history_and_no_plot_leave_the_model_alone(tmp_path):
 def test_without_matplotlib_the_plot_is_skipped_with_one_line(tmp_path):
     """matplotlib is an optional extra: hidden from the script, the run
     still succeeds, says once why there is no plot, and writes the rest."""
-    script = str(SCRIPTS / "train_sine.py")
-    args = ["--cell", "rnn", "--samples", "40", "--seq-length", "5",
-            "--units", "3", "--epochs", "1", "--quiet", "--seed", "3",
-            "--save", str(tmp_path / "m.npz")]
-    code = ("import runpy, sys; sys.modules['matplotlib'] = None;"
-            "sys.path.insert(0, %r); sys.argv = [%r] + %r;"
-            "runpy.run_path(%r, run_name='__main__')"
-            % (str(SCRIPTS), script, args, script))
-    result = check_ok(subprocess.run([sys.executable, "-c", code],
-                                     capture_output=True, text=True))
+    result = check_ok(run_script_without(
+        "matplotlib", "train_sine.py", "--cell", "rnn", "--samples", "40",
+        "--seq-length", "5", "--units", "3", "--epochs", "1", "--quiet",
+        "--seed", "3", "--save", tmp_path / "m.npz"))
     skipped = [line for line in result.stdout.splitlines()
                if line.startswith("Plot skipped")]
     assert len(skipped) == 1 and "matplotlib" in skipped[0]
@@ -408,13 +414,8 @@ def test_without_matplotlib_the_plot_is_skipped_with_one_line(tmp_path):
 def test_keras_reference_without_keras_names_the_install_command(tmp_path):
     """Keras 2.3.1 is optional: hidden from the comparison script, it exits
     with status 2 and the command that installs it, before loading data."""
-    script = str(SCRIPTS / "keras_reference.py")
-    code = ("import runpy, sys; sys.modules['keras'] = None;"
-            "sys.path.insert(0, %r); sys.argv = [%r, '--library', 'keras'];"
-            "runpy.run_path(%r, run_name='__main__')"
-            % (str(SCRIPTS), script, script))
-    result = subprocess.run([sys.executable, "-c", code],
-                            capture_output=True, text=True)
+    result = run_script_without("keras", "keras_reference.py",
+                                "--library", "keras")
     assert result.returncode == 2
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("keras_reference.py: error: argument --library: "

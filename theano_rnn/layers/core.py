@@ -4,7 +4,7 @@ import theano.tensor as T
 
 from .. import activations, initializers, random
 from ..cells import check_positive_int
-from .base import Layer, check_rate
+from .base import InputSpec, Layer, check_rate
 
 
 class Dense(Layer):
@@ -14,6 +14,9 @@ class Dense(Layer):
     (the output of a recurrent layer with ``return_sequences=True``) is
     transformed at every time step, as in Keras 2.
     """
+
+    supports_masking = True
+    input_spec = InputSpec(min_ndim=2)
 
     def __init__(self, units, activation=None, use_bias=True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
@@ -35,6 +38,7 @@ class Dense(Layer):
         if self.use_bias:
             self.bias = self.add_weight(self.bias_initializer((self.units,)),
                                         "bias")
+        self.input_spec = InputSpec(min_ndim=2, axes={-1: input_dim})
         super(Dense, self).build(input_shape)
 
     @property
@@ -72,6 +76,8 @@ class Dropout(Layer):
     ``noise_shape`` (e.g. ``(None, 1, features)``) shares one mask along the
     axes given as 1, Keras-style; ``None`` entries follow the input.
     """
+
+    supports_masking = True
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super(Dropout, self).__init__(**kwargs)

@@ -18,7 +18,7 @@ import theano.tensor as T
 from .. import fused, random
 from ..cells import GRUCell, LSTMCell, SimpleRNNCell
 from ..recurrence import rnn
-from .base import Layer, check_rate
+from .base import InputSpec, Layer, check_rate
 
 
 #: Values of the recurrent layers' ``implementation`` argument.
@@ -69,6 +69,9 @@ class RNN(Layer):
         fused when the layer can (no ``unroll``, no ``truncate_gradient``,
         activations with a C implementation), scan otherwise.
     """
+
+    supports_masking = True
+    input_spec = InputSpec(ndim=3)
 
     def __init__(self, cell, return_sequences=False, return_state=False,
                  go_backwards=False, dropout=0.0, recurrent_dropout=0.0,

@@ -21,6 +21,8 @@ class Bidirectional(Layer):
     merge_mode : {'concat', 'sum', 'mul', 'ave'}
     """
 
+    supports_masking = True
+
     def __init__(self, layer, merge_mode="concat", **kwargs):
         if merge_mode not in _MERGE_MODES:
             raise ValueError("merge_mode must be one of %s, got %r"

@@ -432,3 +432,41 @@ def test_a_lazily_built_sequential_still_works():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         model.compile("sgd", "mse")
+
+
+def test_a_model_file_written_by_the_previous_version_loads_and_resumes():
+    """tests/data/model_v1_sequential.npz was written by theano_rnn before
+    the engine became a package (models.py): Sequential([Embedding(6, 3,
+    input_length=4, mask_zero=True), LSTM(3), Dense(1, 'sigmoid')],
+    seed=4), compiled with adam and binary_crossentropy, fit for 2 epochs
+    (batch_size=2) after np.random.seed(0), saved with its data and
+    predictions as metadata; that run then fit one more epoch, ending with
+    the Dense bias and the loss checked here."""
+    import os
+    path = os.path.join(os.path.dirname(__file__), "data",
+                        "model_v1_sequential.npz")
+    model = load_model(path)
+    assert isinstance(model, Sequential) and model.metrics_names == [
+        "loss", "acc"]
+    x, y = np.array(model.metadata["x"]), np.array(model.metadata["y"])
+    np.testing.assert_allclose(model.predict(x).ravel(),
+                               model.metadata["prediction"], rtol=1e-6)
+    model.fit(x, y, batch_size=2, epochs=1, verbose=0)
+    assert model.get_weights()[-1][0] == pytest.approx(-0.0014372766017913818,
+                                                       rel=1e-5)
+    assert model.evaluate(x, y)[0] == pytest.approx(0.692875325679779,
+                                                    rel=1e-6)
+
+
+def test_a_sequential_nested_in_a_sequential_and_in_a_graph(float64):
+    inner = Sequential([Embedding(7, 2, input_length=3), GRU(2)])
+    outer = Sequential([inner, Dense(1)])
+    assert outer.input_shape == (None, 3) and outer.input.dtype == "int32"
+    tokens = np.array([[1, 2, 3], [4, 5, 6]])
+    k, b = outer.layers[1].get_weights()
+    np.testing.assert_allclose(outer.predict(tokens),
+                               inner.predict(tokens).dot(k) + b, rtol=1e-10)
+    x = Input(shape=(3,), dtype="int32")
+    graph = Model(x, outer(x))
+    np.testing.assert_allclose(graph.predict(tokens), outer.predict(tokens),
+                               rtol=1e-12)

@@ -218,6 +218,24 @@ class Network(Layer):
     def output_shape(self):
         return unpack([t._keras_shape for t in self.outputs])
 
+    @property
+    def batch_input_shape(self):
+        """The input shape of a single-input network (``None`` for
+        several), so that it can be the first layer of a ``Sequential``."""
+        shape = self.input_shape
+        if shape is None or (shape and isinstance(shape[0], tuple)):
+            return None
+        return tuple(shape)
+
+    @batch_input_shape.setter
+    def batch_input_shape(self, value):   # set by Layer's constructor
+        pass
+
+    @property
+    def input_dtype(self):
+        """The dtype of the (first) input."""
+        return self.inputs[0].dtype if self.inputs else "floatX"
+
     def _node_index(self, layer, node):
         """The index of ``node`` among ``layer``'s nodes in this network
         (Keras numbers a nested network's nodes from 1: its node 0 links
@@ -315,6 +333,7 @@ class Network(Layer):
 
     def reset_states(self):
         """Set the carried states of every stateful layer back to zero."""
+        self.build()
         for layer in self.layers:
             if layer.stateful:
                 layer.reset_states()

@@ -171,6 +171,13 @@ class Sequential(Model):
         self._built_input_shape = value
 
     @property
+    def input_dtype(self):
+        if self.built or self._input_layer is not None:
+            return self.input.dtype if self.built else \
+                self._input_layer.dtype
+        return self._stack[0].input_dtype if self._stack else "floatX"
+
+    @property
     def output_shape(self):
         """The output shape with the batch axis, e.g. ``(None, 1)``."""
         self.build()

@@ -470,3 +470,32 @@ def test_a_sequential_nested_in_a_sequential_and_in_a_graph(float64):
     graph = Model(x, outer(x))
     np.testing.assert_allclose(graph.predict(tokens), outer.predict(tokens),
                                rtol=1e-12)
+
+
+def test_the_generator_methods_match_the_array_methods(float64):
+    model = linear_model()
+    rng = np.random.RandomState(11)
+    x, y = rng.randn(6, 2), rng.randn(6, 1)
+
+    def batches():
+        while True:
+            for start in (0, 3):
+                yield x[start:start + 3], y[start:start + 3]
+
+    assert model.evaluate_generator(batches(), steps=2) == pytest.approx(
+        model.evaluate(x, y), rel=1e-12)
+    np.testing.assert_allclose(model.predict_generator(batches(), steps=2),
+                               model.predict(x))
+    reference = linear_model()
+    reference.set_weights(model.get_weights())
+    history = model.fit_generator(batches(), steps_per_epoch=2, epochs=2,
+                                  verbose=0, validation_data=batches(),
+                                  validation_steps=2)
+    reference.fit(x, y, batch_size=3, epochs=2, shuffle=False, verbose=0)
+    for a, b in zip(model.get_weights(), reference.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+    assert len(history.history["val_loss"]) == 2
+    with pytest.raises(ValueError, match="steps_per_epoch is required"):
+        model.fit_generator(batches())
+    with pytest.raises(ValueError, match="should be a tuple"):
+        model.fit_generator(iter([x]), steps_per_epoch=1, verbose=0)

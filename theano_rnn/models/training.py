@@ -854,6 +854,130 @@ class Model(Network):
         self._check_batches(len(xs[0]))
         return self._make_predict_function()(*xs)
 
+    # -- generators ------------------------------------------------------------
+    def fit_generator(self, generator, steps_per_epoch=None, epochs=1,
+                      verbose=1, callbacks=None, validation_data=None,
+                      validation_steps=None, class_weight=None,
+                      max_queue_size=10, workers=1, use_multiprocessing=False,
+                      shuffle=True, initial_epoch=0, **legacy):
+        """Train on batches from ``generator``, Keras 2's signature.
+
+        ``generator`` yields ``(x, y)`` or ``(x, y, sample_weight)``
+        batches without end (or is a Keras-style ``Sequence``: ``len`` and
+        indexing, ``on_epoch_end`` called after each epoch).  An epoch is
+        ``steps_per_epoch`` batches (``len(sequence)`` by default).
+        ``validation_data`` is a generator (with ``validation_steps``) or a
+        tuple of arrays.  theano_rnn reads the generator in the calling
+        thread: ``workers``, ``use_multiprocessing`` and ``max_queue_size``
+        are accepted for Keras code and change nothing.  Keras 1's names
+        (``nb_epoch``, ``samples_per_epoch``, ``nb_val_samples``,
+        ``nb_worker``, ``max_q_size``, ``pickle_safe``) are accepted with a
+        warning naming Keras 2's (``samples_per_epoch`` becomes
+        ``steps_per_epoch`` as in Keras 2's own conversion, although the
+        new argument counts batches).
+
+        Returns
+        -------
+        History
+        """
+        epochs = _legacy_argument(legacy, "nb_epoch", "epochs", epochs,
+                                  default=1)
+        steps_per_epoch = _legacy_argument(
+            legacy, "samples_per_epoch", "steps_per_epoch", steps_per_epoch)
+        validation_steps = _legacy_argument(
+            legacy, "nb_val_samples", "validation_steps", validation_steps)
+        _legacy_argument(legacy, "nb_worker", "workers", None)
+        _legacy_argument(legacy, "max_q_size", "max_queue_size", None)
+        _legacy_argument(legacy, "pickle_safe", "use_multiprocessing", None)
+        if legacy:
+            raise TypeError("fit_generator: unexpected argument(s) %s"
+                            % ", ".join(sorted(legacy)))
+        self._check_compiled("fit_generator")
+        epochs = check_int(epochs, "epochs", 0)
+        initial_epoch = check_int(initial_epoch, "initial_epoch", 0)
+        _check_verbose(verbose)
+        callbacks = _check_callbacks(callbacks)
+        batches, steps_per_epoch = _batch_source(generator, steps_per_epoch,
+                                                 "steps_per_epoch")
+        validation_generator = validation_data is not None and not \
+            isinstance(validation_data, (tuple, list))
+        if validation_generator:
+            validation_batches, validation_steps = _batch_source(
+                validation_data, validation_steps, "validation_steps")
+        elif validation_data is not None:
+            validation = self._check_validation_data(validation_data)
+        self.history = callbacks_module.History()
+        callback_list = self._fit_callbacks(callbacks, verbose, {
+            "epochs": epochs, "steps": steps_per_epoch, "verbose": verbose,
+            "do_validation": validation_data is not None})
+        self.stop_training = False
+        callback_list.on_train_begin()
+        for epoch in range(initial_epoch, epochs):
+            callback_list.on_epoch_begin(epoch)
+            epoch_logs = {}
+            for step in range(steps_per_epoch):
+                x, y, weights = _unpack_batch(next(batches), "generator")
+                batch_logs = {"batch": step, "size": len(_first_array(x))}
+                callback_list.on_batch_begin(step, batch_logs)
+                outputs = to_list(self.train_on_batch(
+                    x, y, sample_weight=weights, class_weight=class_weight))
+                batch_logs.update(zip(self.metrics_names, outputs))
+                callback_list.on_batch_end(step, batch_logs)
+                if self.stop_training:
+                    break
+            else:
+                if validation_generator:
+                    values = self._generator_test_loop(validation_batches,
+                                                       validation_steps)
+                elif validation_data is not None:
+                    values = self._test_loop(*validation)
+                if validation_data is not None:
+                    epoch_logs.update(("val_" + name, value) for name, value
+                                      in zip(self.metrics_names, values))
+            _sequence_epoch_end(generator)
+            callback_list.on_epoch_end(epoch, epoch_logs)
+            if self.stop_training:
+                break
+        callback_list.on_train_end()
+        return self.history
+
+    def evaluate_generator(self, generator, steps=None, max_queue_size=10,
+                           workers=1, use_multiprocessing=False, verbose=0):
+        """The loss (and metrics) over ``steps`` batches of ``generator``
+        (``(x, y)`` or ``(x, y, sample_weight)``), averaged over the
+        samples."""
+        self._check_compiled("evaluate_generator")
+        _check_verbose(verbose)
+        batches, steps = _batch_source(generator, steps, "steps")
+        values = self._generator_test_loop(batches, steps)
+        return values[0] if len(values) == 1 else values
+
+    def _generator_test_loop(self, batches, steps):
+        totals, samples = np.zeros(len(self.metrics_names)), 0
+        for _ in range(steps):
+            x, y, weights = _unpack_batch(next(batches), "generator")
+            outputs = to_list(self.test_on_batch(x, y, sample_weight=weights))
+            size = len(_first_array(x))
+            totals += np.array(outputs, dtype=np.float64) * size
+            samples += size
+        return [float(v) for v in totals / samples]
+
+    def predict_generator(self, generator, steps=None, max_queue_size=10,
+                          workers=1, use_multiprocessing=False, verbose=0):
+        """The outputs for ``steps`` batches of inputs from ``generator``
+        (``x``, or ``(x, y[, sample_weight])`` whose ``x`` is used),
+        concatenated."""
+        _check_verbose(verbose)
+        batches, steps = _batch_source(generator, steps, "steps")
+        parts = []
+        for _ in range(steps):
+            batch = next(batches)
+            if isinstance(batch, tuple) and len(batch) in (2, 3):
+                batch = batch[0]
+            parts.append(to_list(self.predict_on_batch(batch)))
+        results = [np.concatenate(p) for p in zip(*parts)]
+        return results[0] if len(results) == 1 else results
+
     # -- persistence (see theano_rnn.models.persistence) ---------------------
     def save(self, path, metadata=None, overwrite=True,
              include_optimizer=True):
@@ -1115,6 +1239,50 @@ def _batches(n, batch_size):
 def _scalars(outputs):
     values = [float(v) for v in outputs]
     return values[0] if len(values) == 1 else values
+
+
+def _batch_source(generator, steps, argument):
+    """``(iterator of batches, steps)`` from a generator (``steps``
+    required) or a Keras-style ``Sequence`` (``steps`` defaults to its
+    length; read in order, round after round)."""
+    if hasattr(generator, "__getitem__") and hasattr(generator, "__len__"):
+        length = len(generator)
+        if steps is None:
+            steps = length
+
+        def cycle():
+            while True:
+                for index in range(length):
+                    yield generator[index]
+        return cycle(), check_int(steps, argument, 1)
+    if not hasattr(generator, "__next__"):
+        raise ValueError("expected a generator (or a Sequence) of batches, "
+                         "got %r" % (generator,))
+    if steps is None:
+        raise ValueError("%s is required with a generator (the number of "
+                         "batches to draw)" % argument)
+    return generator, check_int(steps, argument, 1)
+
+
+def _unpack_batch(batch, argument):
+    """``(x, y, sample_weight)`` of a generator's batch."""
+    if not isinstance(batch, tuple) or len(batch) not in (2, 3):
+        raise ValueError("output of %s should be a tuple `(x, y, "
+                         "sample_weight)` or `(x, y)`. Found: %r"
+                         % (argument, batch))
+    return batch if len(batch) == 3 else batch + (None,)
+
+
+def _first_array(x):
+    if isinstance(x, dict):
+        return list(x.values())[0]
+    return x[0] if isinstance(x, (list, tuple)) else x
+
+
+def _sequence_epoch_end(generator):
+    on_epoch_end = getattr(generator, "on_epoch_end", None)
+    if callable(on_epoch_end):
+        on_epoch_end()
 
 
 def _unpack_arrays(arrays):

@@ -307,9 +307,12 @@ def test_model_inputs_must_come_from_input():
 
 def test_layers_get_layer_summary_and_keras1_names():
     a = Input(shape=(3,), name="a")
-    with pytest.warns(UserWarning, match="input= is Keras 1's name; use "
-                                         "inputs="):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         model = Model(input=a, output=Dense(1, name="out")(a))
+    assert [str(w.message) for w in caught] == [
+        "the argument input= is Keras 1's name; use inputs= (Keras 2)",
+        "the argument output= is Keras 1's name; use outputs= (Keras 2)"]
     assert [l.name for l in model.layers] == ["a", "out"]
     assert model.get_layer("out") is model.get_layer(index=1)
     assert model.input is a and isinstance(model.layers[0], InputLayer)

@@ -40,8 +40,9 @@ class Sequential(Model):
     def __init__(self, layers=None, name=None, seed=None):
         Layer.__init__(self, name=name or next_model_name("sequential"))
         self._stack = []
+        self._building = False
         self._input_layer = None
-        self.inputs, self.outputs = [], []
+        self._inputs, self._outputs = [], []
         self._graph_cache, self._call_state_updates = {}, {}
         self.built = False
         self._init_training(seed)
@@ -97,7 +98,7 @@ class Sequential(Model):
                 self._init_graph(self.inputs, [output])
             else:
                 self.built = False
-                self.inputs, self.outputs = [], []
+                self._inputs, self._outputs = [], []
 
     def _make_input_layer(self, shape):
         first = self._stack[0]
@@ -141,12 +142,17 @@ class Sequential(Model):
             self._input_layer = self._make_input_layer(shape)
         x = self._input_layer._inbound_nodes[0].output_tensors[0]
         inputs = [x]
-        for layer in self._stack:
-            x = layer(x)
-            if isinstance(x, list):
-                raise ValueError("layer %r has several outputs; a Sequential "
-                                 "model has a single output" % layer.name)
-        self._init_graph(inputs, [x])
+        self._building = True
+        try:
+            for layer in self._stack:
+                x = layer(x)
+                if isinstance(x, list):
+                    raise ValueError("layer %r has several outputs; a "
+                                     "Sequential model has a single output"
+                                     % layer.name)
+            self._init_graph(inputs, [x])
+        finally:
+            self._building = False
 
     def _init_graph(self, inputs, outputs):
         own = [n for n in self._inbound_nodes if not n.inbound_layers]
@@ -155,6 +161,35 @@ class Sequential(Model):
         super(Sequential, self)._init_graph(inputs, outputs)
         # keep the network's own node first, as Keras numbers it
         self._inbound_nodes.insert(0, self._inbound_nodes.pop())
+
+    def _build_if_known(self):
+        """Build if the input shape is known (Keras 2 builds on ``add``)."""
+        if not self.built and not self._building and \
+                self.input_shape is not None:
+            self.build()
+
+    @property
+    def inputs(self):
+        """The input tensors (``[]`` while the input shape is unknown)."""
+        self._build_if_known()
+        return self._inputs
+
+    @inputs.setter
+    def inputs(self, value):
+        self._inputs = value
+
+    @property
+    def outputs(self):
+        self._build_if_known()
+        return self._outputs
+
+    @outputs.setter
+    def outputs(self, value):
+        self._outputs = value
+
+    def get_layer(self, name=None, index=None):
+        self._build_if_known()
+        return super(Sequential, self).get_layer(name, index)
 
     @property
     def input_shape(self):

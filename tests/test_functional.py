@@ -8,6 +8,7 @@ import warnings
 import numpy as np
 import pytest
 import theano
+import theano.tensor as T
 
 from theano_rnn import optimizers
 from theano_rnn.layers import (LSTM, Dense, Dropout, Embedding, GRU, Input,
@@ -502,3 +503,41 @@ def test_the_generator_methods_match_the_array_methods(float64):
         model.fit_generator(batches())
     with pytest.raises(ValueError, match="should be a tuple"):
         model.fit_generator(iter([x]), steps_per_epoch=1, verbose=0)
+
+
+class PenalisedDense(Dense):
+    """Dense with a penalty 0.5 * sum(kernel ** 2) added to the loss and
+    its kernel clipped to [-0.01, 0.01] after each update (the ``losses``
+    and ``constraints`` hooks, as regularizers and constraints use them)."""
+
+    @property
+    def losses(self):
+        return [0.5 * T.sum(T.sqr(self.kernel))]
+
+    @property
+    def constraints(self):
+        return {self.kernel: lambda value: T.clip(value, -0.01, 0.01)}
+
+
+def test_layer_losses_join_the_loss_and_constraints_bind_the_update(float64):
+    x = Input(shape=(2,))
+    layer = PenalisedDense(1, use_bias=False)
+    model = Model(x, layer(x))
+    model.compile(optimizers.SGD(lr=1.0), "mse")
+    rng = np.random.RandomState(12)
+    data, target = rng.randn(4, 2), rng.randn(4, 1)
+    kernel = layer.get_weights()[0]
+    expected = np.mean((data.dot(kernel) - target) ** 2) + \
+        0.5 * np.sum(kernel ** 2)
+    assert model.evaluate(data, target) == pytest.approx(expected, rel=1e-10)
+    assert model.train_on_batch(data, target) == pytest.approx(expected,
+                                                               rel=1e-10)
+    assert np.abs(layer.get_weights()[0]).max() <= 0.01
+
+
+def test_a_sequential_built_from_an_input_shape_keeps_it_in_its_config():
+    model = Sequential([Dense(2)])
+    model.build((None, 3))
+    config = model.get_config()
+    assert config["build_input_shape"] == [None, 3]
+    assert Sequential.from_config(config).output_shape == (None, 2)

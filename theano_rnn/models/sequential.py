@@ -40,6 +40,7 @@ class Sequential(Model):
     def __init__(self, layers=None, name=None, seed=None):
         Layer.__init__(self, name=name or next_model_name("sequential"))
         self._stack = []
+        self._build_input_shape = None
         self._building = False
         self._input_layer = None
         self._inputs, self._outputs = [], []
@@ -140,6 +141,8 @@ class Sequential(Model):
                     "its first layer (%r) input_shape=(steps, features), or "
                     "input_length=steps for an Embedding" % first.name)
             self._input_layer = self._make_input_layer(shape)
+            if input_shape is not None:
+                self._build_input_shape = tuple(input_shape)
         x = self._input_layer._inbound_nodes[0].output_tensors[0]
         inputs = [x]
         self._building = True
@@ -282,10 +285,14 @@ class Sequential(Model):
     # -- configuration -------------------------------------------------------
     def get_config(self):
         """Keras 2.3.1's ``{'name', 'layers': [{'class_name', 'config'}]}``
-        (plus theano_rnn's ``seed``)."""
+        (plus theano_rnn's ``seed``), with ``build_input_shape`` when the
+        model was built by ``build(input_shape)``."""
         from .. import layers as layers_module
-        return {"name": self.name, "seed": self.seed,
-                "layers": [layers_module.serialize(l) for l in self._stack]}
+        config = {"name": self.name, "seed": self.seed,
+                  "layers": [layers_module.serialize(l) for l in self._stack]}
+        if self._build_input_shape is not None:
+            config["build_input_shape"] = list(self._build_input_shape)
+        return config
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
@@ -299,4 +306,6 @@ class Sequential(Model):
         model = cls(name=config.get("name"), seed=config.get("seed"))
         for layer in layers:
             model.add(layer)
+        if config.get("build_input_shape") and model.input_shape is None:
+            model.build(tuple(config["build_input_shape"]))
         return model

@@ -541,3 +541,12 @@ def test_a_sequential_built_from_an_input_shape_keeps_it_in_its_config():
     config = model.get_config()
     assert config["build_input_shape"] == [None, 3]
     assert Sequential.from_config(config).output_shape == (None, 2)
+
+
+def test_a_mask_flows_into_a_nested_model(float64):
+    steps = Input(shape=(None, 2))
+    inner = Model(steps, LSTM(3)(steps))
+    tokens = Input(shape=(None,), dtype="int32")
+    model = Model(tokens, inner(Embedding(9, 2, mask_zero=True)(tokens)))
+    np.testing.assert_allclose(model.predict(np.array([[0, 0, 4, 5]])),
+                               model.predict(np.array([[4, 5]])), rtol=1e-12)

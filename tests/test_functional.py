@@ -397,6 +397,9 @@ def test_a_loss_given_first_is_taken_with_a_warning_naming_keras_order():
         model.compile("mae", "adam")
     assert model.loss.__name__ == "mean_absolute_error"
     assert isinstance(model.optimizer, optimizers.Adam)
+    with pytest.raises(ValueError, match=r"'mse' is a loss, given as the "
+                                         r"optimizer; Keras's order"):
+        model.compile("mse")
 
 
 def test_nb_epoch_is_keras1s_epochs():

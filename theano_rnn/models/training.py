@@ -197,6 +197,12 @@ class Model(Network):
                              "theano_rnn (metrics are unweighted)")
         optimizer, loss = _keras_order(optimizer, loss)
         self.build()
+        if loss is None and isinstance(optimizer, str) and \
+                optimizer in losses.LOSSES:
+            raise ValueError(
+                "compile: %r is a loss, given as the optimizer; Keras's order "
+                "is compile(optimizer, loss), e.g. compile('adam', %r)"
+                % (optimizer, optimizer))
         if loss is None:
             raise ValueError("compile: a loss is required, e.g. loss='mse'")
         if optimizer is None:

@@ -203,7 +203,7 @@ class Layer(object):
             If the layer does not support masking and gets a mask.
         """
         tensors = to_list(inputs)
-        for i, tensor in enumerate(tensors):
+        for tensor in tensors:
             if not isinstance(tensor, Variable):
                 raise ValueError(
                     "Layer %s was called with an input that isn't a symbolic "
@@ -238,13 +238,13 @@ class Layer(object):
         # the output its own variable so that each carries its own history
         outputs = [theano.tensor.tensor_copy(o) if is_keras_tensor(o) or
                    any(o is t for t in tensors) else o for o in outputs]
-        histories = [t._keras_history if is_keras_tensor(t) else (None, 0, 0)
-                     for t in tensors]
-        Node(self, [h[0] for h in histories if h[0] is not None],
-                    [h[1] for h in histories if h[0] is not None],
-                    [h[2] for h in histories if h[0] is not None],
-                    tensors, outputs, masks, output_masks, shapes,
-                    output_shapes, kwargs)
+        # inbound coordinates of the tensors that came from layer calls (a
+        # plain Theano variable has none: a model needing it is then
+        # reported as disconnected)
+        histories = [t._keras_history for t in tensors if is_keras_tensor(t)]
+        Node(self, [h[0] for h in histories], [h[1] for h in histories],
+             [h[2] for h in histories], tensors, outputs, masks,
+             output_masks, shapes, output_shapes, kwargs)
         node_index = len(self._inbound_nodes) - 1  # the node just made
         for i, (output, shape, out_mask) in enumerate(
                 zip(outputs, output_shapes, output_masks)):

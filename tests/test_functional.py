@@ -553,3 +553,15 @@ def test_a_mask_flows_into_a_nested_model(float64):
     model = Model(tokens, inner(Embedding(9, 2, mask_zero=True)(tokens)))
     np.testing.assert_allclose(model.predict(np.array([[0, 0, 4, 5]])),
                                model.predict(np.array([[4, 5]])), rtol=1e-12)
+
+
+def test_a_stateful_layer_in_a_graph_carries_its_states(float64):
+    x = Input(batch_shape=(2, 3, 1))
+    model = Model(x, SimpleRNN(2, stateful=True)(x))
+    data = np.random.RandomState(13).randn(2, 3, 1)
+    first = model.predict(data, batch_size=2)
+    assert not np.allclose(model.predict(data, batch_size=2), first)
+    model.reset_states()
+    np.testing.assert_allclose(model.predict(data, batch_size=2), first)
+    with pytest.raises(ValueError, match="batch_size: the model is stateful"):
+        model.predict(data, batch_size=1)

@@ -170,6 +170,11 @@ def test_multi_output_data_is_checked_by_name():
         model.compile("sgd", ["mse"])
     with pytest.raises(ValueError, match="unknown output name"):
         model.compile("sgd", {"first": "mse", "third": "mse"})
+    with pytest.raises(ValueError, match=r"loss: no entry for output\(s\) "
+                                         r"\['second'\]"):
+        model.compile("sgd", {"first": "mse"})
+    with pytest.raises(ValueError, match="no loss for output 'second'"):
+        model.compile("sgd", ["mse", None])
 
 
 # -- return_state and nested models -------------------------------------------

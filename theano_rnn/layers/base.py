@@ -151,8 +151,9 @@ class Layer(object):
     #: Whether the layer accepts a mask; one that does not and receives a
     #: mask raises Keras's ``TypeError`` when called.
     supports_masking = False
-    #: :class:`InputSpec` (or a list of them, one per input) checked when
-    #: the layer is called; ``None`` accepts anything.
+    #: :class:`InputSpec` checked when the layer is called: a list of them,
+    #: one per input, or a single one for the first input; ``None`` accepts
+    #: anything.
     input_spec = None
 
     def __init__(self, name=None, input_shape=None, batch_input_shape=None,
@@ -258,7 +259,10 @@ class Layer(object):
         ``assert_input_compatibility``), naming the layer and the shapes."""
         if self.input_spec is None:
             return
-        specs = to_list(self.input_spec)
+        if isinstance(self.input_spec, (list, tuple)):
+            specs = list(self.input_spec)
+        else:   # one spec: the first input's (an RNN given initial states)
+            specs = [self.input_spec] + [None] * (len(tensors) - 1)
         if len(specs) != len(tensors):
             raise ValueError("Layer %s expects %d input(s), but it received "
                              "%d input tensors" % (self.name, len(specs),

@@ -76,10 +76,12 @@ def parse_args(argv=None):
     return args
 
 
-def import_keras():
-    """Keras 2.3.1's Sequential, Embedding, LSTM and Dense on the Theano
-    backend, after the fixes it needs here; exits (status 2) naming the
-    install command when Keras is not installed."""
+def fix_keras_imports():
+    """Make Keras 2.3.1 (or 1.2.2) importable on Python 3.10+ with
+    theano-pymc, on the Theano backend: the ``collections`` aliases it
+    imports and ``MRG_RandomStreams`` under its old name.  Call it before
+    ``import keras`` (after ``import theano_rnn``, which sets Theano's
+    flags)."""
     for name in ("Iterable", "Mapping", "Sequence"):
         if not hasattr(collections, name):
             setattr(collections, name, getattr(collections.abc, name))
@@ -87,6 +89,13 @@ def import_keras():
     if not hasattr(rng_mrg, "MRG_RandomStreams"):
         rng_mrg.MRG_RandomStreams = rng_mrg.MRG_RandomStream
     os.environ["KERAS_BACKEND"] = "theano"
+
+
+def import_keras():
+    """Keras 2.3.1's Sequential, Embedding, LSTM and Dense on the Theano
+    backend, after the fixes it needs here; exits (status 2) naming the
+    install command when Keras is not installed."""
+    fix_keras_imports()
     try:
         import keras
     except ImportError as error:

@@ -248,13 +248,14 @@ def _convert_conv1d(layer, arrays, keras_version, backend):
     flip of the kernel between convolution (Theano) and correlation
     (TensorFlow, CNTK) files."""
     kernel = arrays[0]
-    if keras_version.startswith("1"):
-        if kernel.ndim == 4 and kernel.shape[1] != 1:
+    if keras_version.startswith("1") and kernel.ndim == 4:
+        length, filters = layer.kernel_size[0], layer.filters
+        if kernel.shape[:2] != (length, 1) or kernel.shape[3] != filters:
+            # Keras 1.1: (filters, input_dim, length, 1)
             kernel = np.transpose(kernel, (2, 3, 1, 0))
-        if kernel.ndim == 4:
-            kernel = kernel[:, 0, :, :]
+        kernel = kernel[:, 0, :, :]         # (length, input_dim, filters)
     if backend in ("tensorflow", "cntk"):
-        kernel = kernel[::-1]
+        kernel = kernel[::-1]               # Keras's convert_kernel
     return [kernel] + arrays[1:]
 
 
@@ -426,6 +427,11 @@ def _initializer(value, layer, key):
     """A Keras initializer (name or ``{"class_name", "config"}``) as the
     theano_rnn initializer name that is the same distribution."""
     from . import initializers
+    try:
+        initializers.get(value, key)        # a name or dict theano_rnn reads
+        return value
+    except (ValueError, TypeError):
+        pass
     name = value
     if isinstance(value, dict):
         kind, config = value.get("class_name"), value.get("config") or {}
@@ -512,21 +518,14 @@ def layer_from_keras(spec, custom_objects=None):
             config[key] = _initializer(config[key], name, key)
     for key, value in fixed.items():
         config[key] = value
-    if target == "Bidirectional":
-        inner = layer_from_keras(config.pop("layer"), custom_objects)
-        try:
-            return cls(inner, **config)
-        except TypeError as error:
-            raise ValueError("layer %r (%s): %s" % (name, kind, error)) \
-                from None
-    if target == "TimeDistributed":
-        config["layer"] = layer_from_keras(config["layer"], custom_objects)
-        return cls(**config)
     try:
+        if target in ("Bidirectional", "TimeDistributed"):
+            inner = layer_from_keras(config.pop("layer"), custom_objects)
+            return cls(inner, **config)
         return cls.from_config(config)
-    except TypeError as error:
-        raise ValueError("layer %r (%s): a setting theano_rnn does not have "
-                         "(%s)" % (name, kind, error)) from None
+    except (TypeError, ValueError) as error:
+        raise ValueError("layer %r (Keras %s): %s" % (name, kind, error)) \
+            from None
 
 
 def _sequential_layers(model_config, custom_objects):

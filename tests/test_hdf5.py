@@ -244,6 +244,27 @@ def test_saved_h5_loads_back_to_identical_predictions(float64, tmp_path):
     np.testing.assert_array_equal(fresh.predict(x), model.predict(x))
 
 
+def test_uncompiled_model_saved_without_training_config(float64, tmp_path):
+    model = _lstm_model()
+    path = str(tmp_path / "model.hdf5")
+    hdf5.save_model(model, path)
+    with h5py.File(path, "r") as f:
+        assert "training_config" not in f.attrs
+        assert "optimizer_weights" not in f
+    loaded = hdf5.load_model(path)
+    assert loaded.optimizer is None
+    x = np.random.RandomState(0).rand(2, 5, 2)
+    np.testing.assert_array_equal(loaded.predict(x), model.predict(x))
+
+
+def test_loading_does_not_consume_np_random():
+    path, _, _ = fixture("lstm")
+    state = np.random.get_state()
+    hdf5.load_model(path, compile=False)
+    assert np.random.rand() == (np.random.set_state(state) or
+                                np.random.rand())
+
+
 def test_truncate_gradient_refused_before_writing(tmp_path):
     model = Sequential([LSTM(2, input_shape=(3, 1), truncate_gradient=2,
                              name="short_bptt")])
@@ -459,6 +480,22 @@ def test_setting_theano_rnn_cannot_honour_names_layer_and_key(tmp_path):
         config["config"]["layers"][0]["config"]["kernel_regularizer"] = {
             "class_name": "L1L2", "config": {"l1": 0.0, "l2": 0.01}}
     with pytest.raises(ValueError, match="lstm_.*kernel_regularizer"):
+        hdf5.load_model(_with_model_config(tmp_path, edit))
+
+
+def test_malformed_config_is_a_model_file_error(tmp_path):
+    def edit(config, training):
+        del training["optimizer_config"]
+    with pytest.raises(ModelFileError, match="training_config.*"
+                       "optimizer_config"):
+        hdf5.load_model(_with_model_config(tmp_path, edit))
+
+
+def test_layer_config_without_its_required_argument_names_the_layer(
+        tmp_path):
+    def edit(config, training):
+        del config["config"]["layers"][0]["config"]["units"]
+    with pytest.raises(ValueError, match="lstm_.*LSTM.*units"):
         hdf5.load_model(_with_model_config(tmp_path, edit))
 
 

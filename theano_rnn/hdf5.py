@@ -696,13 +696,23 @@ def load_model(path, custom_objects=None, compile=True):
             raise ModelFileError("%s: model_config is not a JSON object"
                                  % path)
         training_config = _json_attr(f, "training_config", path)
-        model = model_from_keras_config(model_config, custom_objects)
         if "model_weights" not in f:
             raise ModelFileError("%s has no model_weights group" % path)
         saved = _SavedWeights(f["model_weights"], path)
-        _assign(model, saved, path)
-        if compile and training_config is not None:
-            _compile(model, training_config, f, custom_objects, path, saved)
+        state = np.random.get_state()       # the initialisers draw from it
+        try:
+            model = model_from_keras_config(model_config, custom_objects)
+            _assign(model, saved, path)
+            if compile and training_config is not None:
+                _compile(model, training_config, f, custom_objects, path,
+                         saved)
+        except (KeyError, TypeError, AttributeError, IndexError) as error:
+            raise ModelFileError(
+                "%s: the model_config or training_config is not what Keras "
+                "writes (%s: %s)" % (path, type(error).__name__, error)) \
+                from None
+        finally:
+            np.random.set_state(state)
     return model
 
 
@@ -797,6 +807,10 @@ def _write(path, fill):
 
 
 def _check_buildable(model):
+    if type(model).__name__ != "Sequential":
+        raise ValueError("saving a %s in Keras's HDF5 format is not "
+                         "implemented (Sequential models only)"
+                         % type(model).__name__)
     if not model.layers or model.input_shape is None:
         raise ValueError("the model must know its input shape to be saved "
                          "in Keras's format")

@@ -212,3 +212,36 @@ def test_irnn_recurrent_identity_builds(float64):
                                                "config": {"gain": 1.0}}
     assert type(SimpleRNN.from_config(config).cell.recurrent_initializer) \
         is initializers.Identity
+
+
+def test_keras1_and_keras2_custom_initializers_are_called_their_way(float64):
+    from theano_rnn import backend as K
+    keras1 = initializers.get(
+        lambda shape, name=None: initializers.normal(shape, scale=1e-3,
+                                                     name=name))
+    values = keras1((100, 100))
+    assert values.shape == (100, 100) and abs(values.std() - 1e-3) < 1e-4
+    keras2 = initializers.get(lambda shape, dtype=None: K.variable(
+        np.full(shape, 0.5), dtype=dtype))
+    np.testing.assert_array_equal(keras2((2, 3)), np.full((2, 3), 0.5))
+    np.testing.assert_array_equal(
+        initializers.identity((3, 3), scale=2.0), 2 * np.eye(3))
+    mine = initializers.get(lambda shape, rng: np.ones(shape))
+    np.testing.assert_array_equal(mine((2,), None), np.ones(2))
+    layer = SimpleRNN(3, recurrent_initializer=lambda shape, name: (
+        initializers.identity(shape, scale=1.0, name=name)))
+    layer.build((None, 2, 2))
+    np.testing.assert_array_equal(layer.get_weights()[1], np.eye(3))
+
+
+def test_bidirectional_collects_both_directions_hooks(float64):
+    from theano_rnn.layers import Bidirectional
+    layer = Bidirectional(LSTM(2, kernel_regularizer=regularizers.l2(1.0),
+                               kernel_constraint=constraints.non_neg()))
+    layer.build((None, 3, 4))
+    forward, backward = layer.forward_layer, layer.backward_layer
+    expected = [(forward.get_weights()[0] ** 2).sum(),
+                (backward.get_weights()[0] ** 2).sum()]
+    np.testing.assert_allclose([p.eval() for p in layer.losses], expected)
+    assert set(layer.constraints) == {forward.cell.kernel,
+                                      backward.cell.kernel}

@@ -28,6 +28,8 @@ Fans (Keras's ``_compute_fans``): a 2-D ``(fan_in, fan_out)`` kernel; a 3-
 to 5-D convolution kernel ``(..., in, out)`` multiplies both by the
 receptive field; any other rank uses ``sqrt(size)`` for both.
 """
+import inspect
+
 import numpy as np
 import theano
 
@@ -253,28 +255,38 @@ def ones(shape, rng=None):
     return Ones()(shape, rng)
 
 
-def uniform(shape, rng=None, limit=0.05):
+# Keras 1's signatures (``uniform(shape, scale=0.05, name=None,
+# dim_ordering='th')``...) are accepted too: ``scale`` is the limit, standard
+# deviation or gain, ``name`` and ``dim_ordering`` are ignored.
+
+def uniform(shape, rng=None, limit=0.05, scale=None, name=None,
+            dim_ordering=None):
     """Uniform on ``[-limit, limit]`` (Keras's embedding default)."""
+    limit = limit if scale is None else scale
     return RandomUniform(-limit, limit)(shape, rng)
 
 
-def normal(shape, rng=None, stddev=0.05):
+def normal(shape, rng=None, stddev=0.05, scale=None, name=None,
+           dim_ordering=None):
     """Normal ``N(0, stddev^2)`` (Keras 1's ``normal``)."""
-    return RandomNormal(0.0, stddev)(shape, rng)
+    return RandomNormal(0.0, stddev if scale is None else scale)(shape, rng)
 
 
-def orthogonal(shape, rng=None, gain=1.0):
+def orthogonal(shape, rng=None, gain=1.0, scale=None, name=None,
+               dim_ordering=None):
     """:class:`Orthogonal` with this ``gain``."""
-    return Orthogonal(gain)(shape, rng)
+    return Orthogonal(gain if scale is None else scale)(shape, rng)
 
 
-def identity(shape, rng=None, gain=1.0):
+def identity(shape, rng=None, gain=1.0, scale=None, name=None,
+             dim_ordering=None):
     """:class:`Identity` with this ``gain`` (Keras 1's ``identity``)."""
-    return Identity(gain)(shape, rng)
+    return Identity(gain if scale is None else scale)(shape, rng)
 
 
 def _variance_scaling(name, scale, mode, distribution, reference):
-    def initializer(shape=None, rng=None, seed=None):
+    def initializer(shape=None, rng=None, seed=None, name=None,
+                    dim_ordering=None):
         configured = VarianceScaling(scale, mode, distribution, seed)
         if shape is None:
             return configured
@@ -358,13 +370,48 @@ def deserialize(config, custom_objects=None, argument="initializer"):
                          % (argument, options, name, err))
 
 
+def _as_array(value):
+    """An initialiser's result as a floatX array (Keras's initialisers
+    return backend tensors or variables)."""
+    if hasattr(value, "get_value"):
+        value = value.get_value()
+    elif isinstance(value, theano.graph.basic.Variable):
+        value = value.eval()
+    return _floatx(value)
+
+
+def adapt(function):
+    """A user's initialiser called the way it expects: ``f(shape, rng)``
+    (theano_rnn's), Keras 2's ``f(shape, dtype=None)``, Keras 1's ``f(shape,
+    name=None)`` (e.g. ``lambda shape, name: normal(shape, scale=0.01,
+    name=name)``) or ``f(shape)``; a tensor result is evaluated."""
+    try:
+        parameters = list(inspect.signature(function).parameters)
+    except (TypeError, ValueError):
+        parameters = ["shape", "rng"]
+    second = parameters[1] if len(parameters) > 1 else None
+    if second not in ("dtype", "name", None):
+        return function
+
+    def adapted(shape, rng=None):
+        if second is None:
+            return _as_array(function(shape))
+        return _as_array(function(shape, **{
+            second: theano.config.floatX if second == "dtype" else None}))
+    adapted.__wrapped__ = function
+    return adapted
+
+
 def get(identifier, argument="initializer"):
     """Return the initialiser ``identifier`` names (a name or a Keras config
-    dict), or a callable as is."""
+    dict), or a callable (adapted to its signature by :func:`adapt`)."""
     if isinstance(identifier, (str, dict)):
         return deserialize(identifier, argument=argument)
-    if callable(identifier):
+    if isinstance(identifier, Initializer) or \
+            identifier in _FUNCTIONS.values():
         return identifier
+    if callable(identifier):
+        return adapt(identifier)
     raise ValueError("%s: unknown initializer %r; expected one of %s or a "
                      "callable f(shape, rng)" % (argument, identifier,
                                                  _known()))

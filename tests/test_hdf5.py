@@ -265,12 +265,17 @@ def test_loading_does_not_consume_np_random():
                                 np.random.rand())
 
 
-def test_truncate_gradient_refused_before_writing(tmp_path):
-    model = Sequential([LSTM(2, input_shape=(3, 1), truncate_gradient=2,
-                             name="short_bptt")])
+@pytest.mark.parametrize("layer,key", [
+    (lambda: LSTM(2, input_shape=(3, 1), truncate_gradient=2,
+                  name="short_bptt"), "truncate_gradient"),
+    (lambda: Embedding(5, 2, input_length=3, dropout=0.5,
+                       name="short_bptt"), "dropout")])
+def test_setting_keras_lacks_refused_before_writing(tmp_path, layer, key):
+    model = Sequential([layer()])
     path = tmp_path / "model.h5"
     path.write_bytes(b"previous")
-    with pytest.raises(ValueError, match="short_bptt.*truncate_gradient"):
+    with pytest.raises(ValueError, match="short_bptt.*Keras 2.3.1 has no %s"
+                       % key):
         hdf5.save_model(model, str(path))
     assert path.read_bytes() == b"previous"
 
@@ -475,11 +480,22 @@ def test_unknown_layer_class_named(tmp_path):
         hdf5.load_model(_with_model_config(tmp_path, edit))
 
 
-def test_setting_theano_rnn_cannot_honour_names_layer_and_key(tmp_path):
+def test_non_default_setting_reaches_the_layer(tmp_path):
     def edit(config, training):
         config["config"]["layers"][0]["config"]["kernel_regularizer"] = {
             "class_name": "L1L2", "config": {"l1": 0.0, "l2": 0.01}}
-    with pytest.raises(ValueError, match="lstm_.*kernel_regularizer"):
+    model = hdf5.load_model(_with_model_config(tmp_path, edit),
+                            compile=False)
+    regularizer = model.layers[0].get_config()["kernel_regularizer"]
+    assert regularizer["config"]["l2"] == pytest.approx(0.01)
+    assert len(model.layers[0].losses) == 1
+
+
+def test_setting_theano_rnn_cannot_honour_names_layer_and_key(tmp_path):
+    def edit(config, training):
+        config["config"]["layers"][0]["config"]["kernel_regularizer"] = {
+            "class_name": "OrthogonalRegularizer", "config": {}}
+    with pytest.raises(ValueError, match="lstm_.*LSTM.*kernel_regularizer"):
         hdf5.load_model(_with_model_config(tmp_path, edit))
 
 

@@ -59,6 +59,7 @@ import zipfile
 import numpy as np
 
 from . import saving
+from .legacy import LegacyArgumentWarning
 from .saving import ModelFileError
 
 __all__ = ["is_hdf5", "load_model", "load_weights", "save_model",
@@ -385,7 +386,9 @@ def load_weights(model, path, by_name=False, skip_mismatch=False):
 
 # -- Keras layer configs into theano_rnn layers -----------------------------
 
-#: Keys theano_rnn does not have, harmless at these values (dropped).
+#: Keys harmless at these values (dropped, so that a layer without the
+#: argument still loads); any other value goes to the constructor, which
+#: honours it or refuses it (the error then names the layer and the key).
 _HARMLESS = {
     "kernel_regularizer": None, "recurrent_regularizer": None,
     "bias_regularizer": None, "activity_regularizer": None,
@@ -397,18 +400,10 @@ _HARMLESS = {
     "W_constraint": None, "U_constraint": None, "b_constraint": None,
 }
 #: Keys dropped whatever their value: the input dtype (theano_rnn takes
-#: floatX, or int32 token ids for an Embedding), the implementation of a
-#: recurrent layer (every Keras one computes the same function; theano_rnn
-#: picks its fastest, ``'auto'``), Keras 1's input_dim/input_length of
-#: non-Embedding layers (turned into batch_input_shape first).
+#: floatX, or int32 token ids for an Embedding) and the implementation of a
+#: recurrent layer (Keras's choices compute the same function; theano_rnn
+#: picks its fastest path, ``'auto'``).
 _DROPPED = ("dtype", "input_dtype", "implementation", "consume_less")
-#: Keras 1 argument names -> Keras 2 (what ``legacy.py`` of the kerascompat
-#: branch does for constructors; here only for the configs in files).
-_KERAS1_NAMES = {
-    "init": "kernel_initializer", "inner_init": "recurrent_initializer",
-    "inner_activation": "recurrent_activation", "dropout_W": "dropout",
-    "dropout_U": "recurrent_dropout", "bias": "use_bias", "p": "rate",
-}
 _RECURRENT = ("SimpleRNN", "LSTM", "GRU")
 #: Keras classes with the theano_rnn class that computes the same function
 #: (and the arguments that make it do so).
@@ -418,66 +413,23 @@ _SAME_AS = {
     "CuDNNGRU": ("GRU", {"recurrent_activation": "sigmoid",
                          "activation": "tanh", "reset_after": True}),
 }
-_INITIALIZER_NAMES = {"Zeros": "zeros", "Ones": "ones", "zero": "zeros",
-                      "one": "ones", "Orthogonal": "orthogonal",
-                      "GlorotUniform": "glorot_uniform"}
 
 
-def _initializer(value, layer, key):
-    """A Keras initializer (name or ``{"class_name", "config"}``) as the
-    theano_rnn initializer name that is the same distribution."""
-    from . import initializers
-    try:
-        initializers.get(value, key)        # a name or dict theano_rnn reads
-        return value
-    except (ValueError, TypeError):
-        pass
-    name = value
-    if isinstance(value, dict):
-        kind, config = value.get("class_name"), value.get("config") or {}
-        if kind == "VarianceScaling" and config.get("scale") == 1.0 and \
-                config.get("mode") == "fan_avg" and \
-                config.get("distribution") == "uniform":
-            name = "glorot_uniform"
-        elif kind == "RandomUniform" and config.get("minval") == -0.05 and \
-                config.get("maxval") == 0.05:
-            name = "uniform"
-        elif kind == "Orthogonal" and config.get("gain", 1.0) != 1.0:
-            name = None
-        else:
-            name = kind
-    name = _INITIALIZER_NAMES.get(name, name)
-    try:
-        initializers.get(name, key)
-    except ValueError:
-        raise ValueError("layer %r: %s=%s is an initializer theano_rnn does "
-                         "not have" % (layer, key, json.dumps(value))) \
-            from None
-    return name
-
-
-def _keras1_config(kind, config):
-    """Keras 1 argument names in a layer config -> Keras 2's."""
+def _keras1_shape(kind, config):
+    """Keras 1 configs hold ``input_dim``/``input_length`` beside
+    ``batch_input_shape`` (or as ``null`` inside a wrapper): keep one
+    shape.  The other Keras 1 names (``output_dim``, ``init``,
+    ``inner_activation``, ``forget_bias_init``, ``dropout_W``...) are
+    converted by the layers' constructors (:mod:`theano_rnn.legacy`)."""
+    if kind == "Embedding":
+        return config
     config = dict(config)
-    for old, new in _KERAS1_NAMES.items():
-        if old in config and new not in config:
-            config[new] = config.pop(old)
-    if kind == "Embedding" and "kernel_initializer" in config:
-        config["embeddings_initializer"] = config.pop("kernel_initializer")
-    if kind in ("Dense",) + _RECURRENT and "output_dim" in config:
-        config["units"] = config.pop("output_dim")
-    if "forget_bias_init" in config:
-        config["unit_forget_bias"] = config.pop("forget_bias_init") in (
-            "one", "ones")
-    if kind == "Embedding" and config.get("dropout", 0) == 0:
-        config.pop("dropout", None)
-    if kind != "Embedding":
-        input_dim = config.pop("input_dim", None)
-        input_length = config.pop("input_length", None)
-        if "batch_input_shape" not in config and input_dim is not None:
-            shape = (input_dim,) if kind == "Dense" else (input_length,
-                                                         input_dim)
-            config["batch_input_shape"] = [None] + list(shape)
+    input_dim = config.pop("input_dim", None)
+    input_length = config.pop("input_length", None)
+    if "batch_input_shape" not in config and input_dim is not None:
+        shape = (input_dim,) if kind == "Dense" else (input_length,
+                                                     input_dim)
+        config["batch_input_shape"] = [None] + list(shape)
     return config
 
 
@@ -503,26 +455,21 @@ def layer_from_keras(spec, custom_objects=None):
     if not (isinstance(cls, type) and issubclass(cls, layers_module.Layer)):
         raise ValueError("layer %r: theano_rnn has no layer like Keras's %s"
                          % (name, kind))
-    config = _keras1_config(target, config)
+    config = _keras1_shape(target, config)
     for key in _DROPPED:
         config.pop(key, None)
     for key, default in _HARMLESS.items():
-        if key in config:
-            value = config.pop(key)
-            if value != default:
-                raise ValueError(
-                    "layer %r (%s): %s=%s is not supported by theano_rnn"
-                    % (name, kind, key, json.dumps(value)))
-    for key in list(config):
-        if key.endswith("_initializer"):
-            config[key] = _initializer(config[key], name, key)
-    for key, value in fixed.items():
-        config[key] = value
+        if key in config and config[key] == default:
+            del config[key]
+    config.update(fixed)
     try:
-        if target in ("Bidirectional", "TimeDistributed"):
-            inner = layer_from_keras(config.pop("layer"), custom_objects)
-            return cls(inner, **config)
-        return cls.from_config(config)
+        with warnings.catch_warnings():
+            # A file's Keras 1 names are not the user's to update.
+            warnings.simplefilter("ignore", LegacyArgumentWarning)
+            if target in ("Bidirectional", "TimeDistributed"):
+                inner = layer_from_keras(config.pop("layer"), custom_objects)
+                return cls(inner, **config)
+            return cls.from_config(config)
     except (TypeError, ValueError) as error:
         raise ValueError("layer %r (Keras %s): %s" % (name, kind, error)) \
             from None
@@ -718,25 +665,39 @@ def load_model(path, custom_objects=None, compile=True):
 
 # -- writing -------------------------------------------------------------------
 
+#: theano_rnn settings Keras 2.3.1 does not have, by layer kind: the value
+#: at which leaving them out changes nothing (another value cannot be saved
+#: in Keras's format), or ``None`` for a seed (it only picks which random
+#: numbers dropout draws), always left out.
+_NOT_IN_KERAS = {
+    "recurrent": {"truncate_gradient": -1, "seed": None},
+    "Embedding": {"dropout": 0.0, "seed": None},
+}
+
+
 def _keras_layer_config(layer):
-    """``{"class_name", "config"}`` of ``layer`` in Keras 2.3.1's words."""
+    """``{"class_name", "config"}`` of ``layer`` in Keras 2.3.1's words.
+
+    Raises ``ValueError`` naming the layer and the setting for a
+    theano_rnn-only setting away from the value Keras implies."""
     from . import layers as layers_module
     spec = layers_module.serialize(layer)
     kind, config = spec["class_name"], dict(spec["config"])
     if kind == "Bidirectional":
         config["layer"] = _keras_layer_config(layer.forward_layer)
-    if kind in _RECURRENT:
-        config.pop("seed", None)
-        if config.pop("truncate_gradient", -1) != -1:
+    group = "recurrent" if kind in _RECURRENT else kind
+    for key, neutral in _NOT_IN_KERAS.get(group, {}).items():
+        value = config.pop(key, neutral)
+        if neutral is not None and value != neutral:
             raise ValueError(
-                "layer %r (%s): Keras has no truncate_gradient; set it to -1 "
-                "to save in Keras's format, or save in theano_rnn's (.npz)"
-                % (layer.name, kind))
-        if kind == "SimpleRNN":
-            config.pop("implementation", None)
-            config.pop("recurrent_activation", None)
-        else:
-            config["implementation"] = 2
+                "layer %r (%s): Keras 2.3.1 has no %s (here %r); set it to "
+                "%r to save in Keras's format, or save in theano_rnn's "
+                "(.npz)" % (layer.name, kind, key, value, neutral))
+    if kind == "SimpleRNN":
+        config.pop("implementation", None)
+        config.pop("recurrent_activation", None)
+    elif kind in _RECURRENT:
+        config["implementation"] = 2
     return {"class_name": kind, "config": config}
 
 

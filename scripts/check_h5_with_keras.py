@@ -2,7 +2,8 @@
 """Check that Keras 2.3.1 itself reads the ``.h5`` files theano_rnn writes.
 
 For a few small models (each recurrent cell, both GRU forms, Bidirectional,
-a masked Embedding -> LSTM stack, with an optimizer state after one epoch),
+a masked Embedding -> LSTM stack and, where theano_rnn has the functional
+API, a functional model; each with an optimizer state after one epoch),
 theano_rnn writes ``model.h5`` (``theano_rnn.hdf5.save_model``) and
 ``weights.h5`` (``save_weights``); then Keras 2.3.1 (Theano backend, float64)
 loads them with ``keras.models.load_model`` and ``model.load_weights`` and
@@ -28,13 +29,21 @@ sys.path.insert(0, os.path.dirname(HERE))          # theano_rnn
 def theano_rnn_models():
     from theano_rnn.layers import (GRU, LSTM, Bidirectional, Dense,
                                    Embedding, SimpleRNN)
+    from theano_rnn import models
     from theano_rnn.models import Sequential
     rng = np.random.RandomState(3)
     x = rng.uniform(-1, 1, (4, 5, 2))
     ids = np.array([[0, 0, 1, 2, 3, 4], [0, 5, 6, 7, 8, 9],
                     [1, 2, 3, 4, 5, 6], [0, 0, 0, 0, 2, 3]])
     y = rng.uniform(size=(4, 1))
-    return [
+    functional = []
+    if hasattr(models, "Model"):            # the functional API
+        from theano_rnn.layers import Input
+        inputs = Input(shape=(5, 2))
+        hidden = LSTM(3, return_sequences=True)(inputs)
+        functional = [("functional", models.Model(
+            inputs, Dense(1)(GRU(2)(hidden))), x, y)]
+    return functional + [
         ("SimpleRNN", Sequential([SimpleRNN(3, input_shape=(5, 2)),
                                   Dense(1)]), x, y),
         ("LSTM", Sequential([LSTM(3, input_shape=(5, 2),

@@ -533,6 +533,28 @@ def test_functional_model_without_functional_api_is_a_clear_error():
             hdf5.load_model(path)
 
 
+def test_functional_model_saved_as_keras_model_and_loaded_back(float64,
+                                                              tmp_path):
+    from theano_rnn import layers, models
+    if not hasattr(models, "Model"):
+        pytest.skip("this version of theano_rnn has no functional API")
+    inputs = layers.Input(shape=(5, 2))
+    hidden = LSTM(3, return_sequences=True)(inputs)
+    model = models.Model(inputs, Dense(1)(GRU(2)(hidden)))
+    model.compile(optimizer="adam", loss="mse")
+    x = np.random.RandomState(0).rand(3, 5, 2)
+    model.fit(x, np.ones((3, 1)), verbose=0)
+    path = str(tmp_path / "functional.h5")
+    hdf5.save_model(model, path)
+    with h5py.File(path, "r") as f:
+        config = json.loads(hdf5._text(f.attrs["model_config"]))
+        assert config["class_name"] == "Model"
+        assert [l["class_name"] for l in config["config"]["layers"]] == [
+            "InputLayer", "LSTM", "GRU", "Dense"]
+    loaded = hdf5.load_model(path)
+    np.testing.assert_array_equal(loaded.predict(x), model.predict(x))
+
+
 def test_keras3_archive(tmp_path):
     path = tmp_path / "model.keras"
     with zipfile.ZipFile(str(path), "w") as archive:

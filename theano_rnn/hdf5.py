@@ -33,7 +33,9 @@ Reading (:func:`load_model`, :func:`load_weights`)
 
     A whole model is rebuilt from ``model_config`` (Keras 2 ``Sequential``
     configs, both the 2.2+ ``{"name", "layers"}`` form and the older list,
-    and Keras 1's) by :func:`layer_from_keras`, then compiled from
+    and Keras 1's; functional ``Model`` configs through
+    ``theano_rnn.models.Model.from_config``), each layer by
+    :func:`layer_from_keras`, then compiled from
     ``training_config`` (optimizer class and settings, ``lr`` or
     ``learning_rate``, loss, metrics) with the optimizer's state restored
     from ``optimizer_weights`` where it fits (else a warning and a fresh
@@ -584,21 +586,29 @@ def _convert_slots(model, saved, values):
     return converted
 
 
+def _named(value, custom_objects):
+    """Loss or metric names (one, or a list / dict per output) with the
+    user's ``custom_objects`` put in for their names."""
+    if isinstance(value, dict) and "class_name" in value:  # a Loss object
+        value = value.get("config", {}).get("name", value["class_name"])
+    if isinstance(value, list):
+        return [_named(v, custom_objects) for v in value]
+    if isinstance(value, dict):
+        return {k: _named(v, custom_objects) for k, v in value.items()}
+    return custom_objects.get(value, value)
+
+
 def _compile(model, training_config, f, custom_objects, path, saved):
+    """Compile as the file's ``training_config`` says, then restore the
+    optimizer state of ``optimizer_weights``."""
     optimizer = _optimizer_from_keras(training_config["optimizer_config"])
-    loss = training_config.get("loss")
-    if isinstance(loss, dict) and "class_name" in loss:   # a Loss object
-        loss = loss.get("config", {}).get("name", loss["class_name"])
-    if isinstance(loss, (list, dict)):
-        raise ValueError("a loss per output (%s) needs a model with several "
-                         "outputs" % json.dumps(loss))
-    loss = custom_objects.get(loss, loss)
-    metrics = training_config.get("metrics") or []
-    if isinstance(metrics, dict):
-        raise ValueError("metrics per output (%s) need a model with several "
-                         "outputs" % json.dumps(metrics))
-    metrics = [custom_objects.get(m, m) for m in metrics]
-    model.compile(loss=loss, optimizer=optimizer, metrics=metrics)
+    options = {key: training_config[key]
+               for key in ("loss_weights", "sample_weight_mode")
+               if training_config.get(key) is not None}
+    model.compile(optimizer=optimizer,
+                  loss=_named(training_config.get("loss"), custom_objects),
+                  metrics=_named(training_config.get("metrics") or [],
+                                 custom_objects), **options)
     if "optimizer_weights" in f:
         group = f["optimizer_weights"]
         values = [np.asarray(group[n])
@@ -737,8 +747,9 @@ def _keras_training_config(model):
     return {"optimizer_config": {"class_name": optimizer["class_name"],
                                  "config": config},
             "loss": compiled["loss"], "metrics": compiled["metrics"],
-            "weighted_metrics": None, "sample_weight_mode": None,
-            "loss_weights": None}
+            "weighted_metrics": None,
+            "sample_weight_mode": compiled.get("sample_weight_mode"),
+            "loss_weights": compiled.get("loss_weights")}
 
 
 def _optimizer_weights_for_keras(optimizer):
@@ -767,12 +778,34 @@ def _write(path, fill):
     saving.atomic_write(path, lambda stream: stream.write(image))
 
 
-def _check_buildable(model):
-    if type(model).__name__ != "Sequential":
+def _keras_model_config(model):
+    """Keras 2.3.1's ``model_config`` of a ``Sequential`` or of a
+    functional model (whose ``get_config`` is Keras's already: its layers'
+    configs are put in Keras's words)."""
+    if not model.layers:
+        raise ValueError("the model has no layers to save")
+    if type(model).__name__ == "Sequential":
+        return {"class_name": "Sequential",
+                "config": {"name": model.name,
+                           "layers": [_keras_layer_config(l)
+                                      for l in model.layers]}}
+    config = model.get_config()
+    if "input_layers" not in config:
         raise ValueError("saving a %s in Keras's HDF5 format is not "
-                         "implemented (Sequential models only)"
+                         "implemented (Sequential and functional models)"
                          % type(model).__name__)
-    if not model.layers or model.input_shape is None:
+    layers = {layer.name: layer for layer in model.layers}
+    entries = []
+    for entry in config["layers"]:
+        spec = _keras_layer_config(layers[entry["name"]])
+        entries.append(dict(entry, class_name=spec["class_name"],
+                            config=spec["config"]))
+    return {"class_name": "Model", "config": dict(config, layers=entries)}
+
+
+def _check_buildable(model):
+    if type(model).__name__ == "Sequential" and (
+            not model.layers or model.input_shape is None):
         raise ValueError("the model must know its input shape to be saved "
                          "in Keras's format")
     model.build()
@@ -798,10 +831,7 @@ def save_model(model, path, include_optimizer=True):
         message names the layer and the setting).
     """
     _check_buildable(model)
-    model_config = json.dumps({
-        "class_name": "Sequential",
-        "config": {"name": model.name,
-                   "layers": [_keras_layer_config(l) for l in model.layers]}})
+    model_config = json.dumps(_keras_model_config(model))
     compiled = include_optimizer and model.train_function is not None
     training_config = (json.dumps(_keras_training_config(model))
                        if compiled else None)

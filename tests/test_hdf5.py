@@ -374,7 +374,7 @@ def test_lr_or_learning_rate(float64, tmp_path):
 
 class Conv1D(object):
     """Stands for a Conv1D layer (the conversion goes by class name)."""
-    kernel_size, filters = (3,), 4
+    kernel_size, filters = 3, 4
 
 
 class TimeDistributed(object):
@@ -382,15 +382,18 @@ class TimeDistributed(object):
         self.layer = layer
 
 
-def test_conv1d_kernel_flipped_for_tensorflow_files_only():
+def test_conv1d_kernel_flipped_for_theano_files_only():
+    """Keras on Theano convolved (flipped kernel); theano_rnn's Conv1D
+    correlates, as TensorFlow and CNTK did."""
     kernel = np.arange(3 * 2 * 4.0).reshape(3, 2, 4)    # (length, in, out)
     bias = np.zeros(4)
     flipped, _ = hdf5.convert_weights(Conv1D(), [kernel, bias], "2.3.1",
-                                      "tensorflow")
+                                      "theano")
     np.testing.assert_array_equal(flipped, kernel[::-1])
-    same, _ = hdf5.convert_weights(Conv1D(), [kernel, bias], "2.3.1",
-                                   "theano")
-    np.testing.assert_array_equal(same, kernel)
+    for backend in ("tensorflow", "cntk", None):
+        same, _ = hdf5.convert_weights(Conv1D(), [kernel, bias], "2.3.1",
+                                       backend)
+        np.testing.assert_array_equal(same, kernel)
 
 
 def test_keras1_conv1d_kernel_layouts():
@@ -399,7 +402,7 @@ def test_keras1_conv1d_kernel_layouts():
     keras11 = np.transpose(keras12, (3, 2, 0, 1))    # (out, in, length, 1)
     for legacy in (keras12, keras11):
         converted, _ = hdf5.convert_weights(Conv1D(), [legacy, np.zeros(4)],
-                                            "1", "theano")
+                                            "1", None)
         np.testing.assert_array_equal(converted, kernel)
 
 

@@ -26,10 +26,11 @@ Reading (:func:`load_model`, :func:`load_weights`)
     arrays); ``Bidirectional`` (half the arrays each direction) and
     ``TimeDistributed`` (the inner layer's) weights; ``CuDNNLSTM``/
     ``CuDNNGRU`` weights (per-gate transposed kernels, two bias sets) into
-    ``LSTM``/``GRU(reset_after=True)``; and the kernel flip of ``Conv1D``
-    between the Theano backend (convolution) and TensorFlow/CNTK
-    (correlation).  Recurrent and dense weights need nothing between
-    backends.
+    ``LSTM``/``GRU(reset_after=True)``; and the ``Conv1D`` kernel flipped
+    for files of the Theano backend, which convolved, where theano_rnn's
+    ``Conv1D`` correlates as TensorFlow/CNTK do (theano_rnn flips it back
+    when it writes ``backend='theano'`` files).  Recurrent and dense weights
+    need nothing between backends.
 
     A whole model is rebuilt from ``model_config`` (Keras 2 ``Sequential``
     configs, both the 2.2+ ``{"name", "layers"}`` form and the older list,
@@ -246,18 +247,27 @@ def _join_keras1_gates(kind, arrays):
                            axis=-1) for part in range(3)]
 
 
+#: Whether a backend's convolution layers compute a cross-correlation (the
+#: kernel not flipped) -- Keras's table; theano_rnn's Conv1D does (as
+#: TensorFlow), Keras on Theano computed a true convolution.
+_CORRELATION = {"tensorflow": True, "cntk": True, "theano": False}
+
+
 def _convert_conv1d(layer, arrays, keras_version, backend):
-    """Keras 1.1's legacy (filters, input_dim, length, 1) kernels, and the
-    flip of the kernel between convolution (Theano) and correlation
-    (TensorFlow, CNTK) files."""
+    """Keras 1's legacy kernel layouts ((length, 1, input_dim, filters), or
+    Keras 1.1's (filters, input_dim, length, 1)) as (length, input_dim,
+    filters), and the kernel flipped along its length for a file from a
+    backend that convolved (Theano), since theano_rnn correlates.  A file
+    that does not name its backend (Keras 1) is taken as it is, as Keras
+    2.3.1 takes it."""
     kernel = arrays[0]
     if keras_version.startswith("1") and kernel.ndim == 4:
-        length, filters = layer.kernel_size[0], layer.filters
-        if kernel.shape[:2] != (length, 1) or kernel.shape[3] != filters:
-            # Keras 1.1: (filters, input_dim, length, 1)
+        length = np.ravel(layer.kernel_size)[0]
+        if kernel.shape[:2] != (length, 1) or \
+                kernel.shape[3] != layer.filters:
             kernel = np.transpose(kernel, (2, 3, 1, 0))
-        kernel = kernel[:, 0, :, :]         # (length, input_dim, filters)
-    if backend in ("tensorflow", "cntk"):
+        kernel = kernel[:, 0, :, :]
+    if _CORRELATION.get(backend, True) is False:
         kernel = kernel[::-1]               # Keras's convert_kernel
     return [kernel] + arrays[1:]
 
@@ -733,8 +743,11 @@ def _write_weights(group, model):
         layer_group = group.create_group(layer.name)
         names = _keras_weight_names(layer)
         layer_group.attrs["weight_names"] = [n.encode("utf8") for n in names]
-        for name, weight in zip(names, layer.weights):
-            layer_group.create_dataset(name, data=weight.get_value())
+        values = [w.get_value() for w in layer.weights]
+        if _class(layer) == "Conv1D":       # Keras on Theano convolves
+            values[0] = values[0][::-1]
+        for name, value in zip(names, values):
+            layer_group.create_dataset(name, data=value)
 
 
 def _keras_training_config(model):

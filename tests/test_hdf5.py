@@ -306,6 +306,15 @@ def test_is_hdf5_by_signature_not_name(tmp_path):
     assert not hdf5.is_hdf5(str(other))
 
 
+def test_is_hdf5_after_a_user_block(tmp_path):
+    path = str(tmp_path / "with_user_block")
+    with h5py.File(path, "w", userblock_size=1024) as f:
+        f.attrs["x"] = 1
+    with open(path, "r+b") as stream:
+        stream.write(b"a user block, not HDF5")
+    assert hdf5.is_hdf5(path)
+
+
 def test_split_layer_names_and_str_attributes(float64, tmp_path):
     path, x, y = fixture("stacked")
     copy = str(tmp_path / "split.h5")
@@ -564,6 +573,7 @@ def test_keras3_archive(tmp_path):
         archive.writestr("config.json", "{}")
         archive.writestr("metadata.json", "{}")
         archive.writestr("model.weights.h5", b"")
+    assert hdf5.is_keras3_archive(str(path))
     with pytest.raises(ModelFileError, match="Keras 3"):
         hdf5.load_model(str(path))
 

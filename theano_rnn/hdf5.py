@@ -65,7 +65,7 @@ from . import saving
 from .legacy import LegacyArgumentWarning
 from .saving import ModelFileError
 
-__all__ = ["is_hdf5", "load_model", "load_weights", "save_model",
+__all__ = ["is_hdf5", "is_keras3_archive", "load_model", "load_weights", "save_model",
            "save_weights", "layer_from_keras", "ModelFileError"]
 
 #: The first eight bytes of every HDF5 file (at offset 0 or 512 * 2**k).
@@ -107,7 +107,10 @@ def is_hdf5(path):
         return False
 
 
-def _is_keras3_archive(path):
+def is_keras3_archive(path):
+    """Whether ``path`` is a Keras 3 ``.keras`` archive (a zip holding
+    ``config.json`` and ``model.weights.h5``), which theano_rnn refuses
+    with a message of its own."""
     try:
         with zipfile.ZipFile(path) as archive:
             names = set(archive.namelist())
@@ -123,7 +126,7 @@ def _open(path):
     h5py = _h5py()
     if not is_hdf5(path):
         open(path, "rb").close()            # FileNotFoundError as usual
-        if _is_keras3_archive(path):
+        if is_keras3_archive(path):
             raise ModelFileError(
                 "%s is a Keras 3 '.keras' archive (a zip of config.json and "
                 "model.weights.h5), which theano_rnn does not read; it reads "

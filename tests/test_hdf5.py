@@ -306,6 +306,16 @@ def test_is_hdf5_by_signature_not_name(tmp_path):
     assert not hdf5.is_hdf5(str(other))
 
 
+def test_save_format_by_argument_or_name():
+    assert hdf5.wants_hdf5("model.h5") and hdf5.wants_hdf5("M.HDF5")
+    assert hdf5.wants_hdf5("model.keras")
+    assert not hdf5.wants_hdf5("model.npz")
+    assert hdf5.wants_hdf5("model.npz", save_format="h5")
+    assert not hdf5.wants_hdf5("model.h5", save_format="npz")
+    with pytest.raises(ValueError, match="save_format"):
+        hdf5.wants_hdf5("model", save_format="tf")
+
+
 def test_is_hdf5_after_a_user_block(tmp_path):
     path = str(tmp_path / "with_user_block")
     with h5py.File(path, "w", userblock_size=1024) as f:

@@ -65,7 +65,7 @@ from . import saving
 from .legacy import LegacyArgumentWarning
 from .saving import ModelFileError
 
-__all__ = ["is_hdf5", "is_keras3_archive", "load_model", "load_weights", "save_model",
+__all__ = ["is_hdf5", "is_keras3_archive", "wants_hdf5", "load_model", "load_weights", "save_model",
            "save_weights", "layer_from_keras", "ModelFileError"]
 
 #: The first eight bytes of every HDF5 file (at offset 0 or 512 * 2**k).
@@ -105,6 +105,22 @@ def is_hdf5(path):
                 offset = 512 if offset == 0 else 2 * offset
     except OSError:
         return False
+
+
+#: File names that ``Model.save``/``save_weights`` write in Keras's format.
+EXTENSIONS = (".h5", ".hdf5", ".keras")
+
+
+def wants_hdf5(path, save_format=None):
+    """Whether a save to ``path`` should write Keras's HDF5 format:
+    ``save_format='h5'`` (``'tf'`` is refused, ``None`` decides by name), or
+    a name ending in ``.h5``, ``.hdf5`` or ``.keras``."""
+    if save_format not in (None, "h5", "npz"):
+        raise ValueError("save_format must be 'h5', 'npz' or None (by the "
+                         "file name), got %r" % (save_format,))
+    if save_format is not None:
+        return save_format == "h5"
+    return str(path).lower().endswith(EXTENSIONS)
 
 
 def is_keras3_archive(path):

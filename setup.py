@@ -1,5 +1,6 @@
 """Install theano_rnn: ``pip install .`` (add ``[test]`` for the test suite,
-``[plot]`` for training-curve PNGs, ``[torch]`` for the PyTorch comparison in
+``[plot]`` for training-curve PNGs, ``[h5]`` for Keras HDF5 model files,
+``[torch]`` for the PyTorch comparison in
 ``scripts/benchmark.py``)."""
 from setuptools import find_packages, setup
 
@@ -23,11 +24,15 @@ setup(
         "setuptools<81",
     ],
     extras_require={
-        # The tests draw the scripts' plots too; a test hides matplotlib to
-        # check that the scripts do without it.
-        "test": ["pytest>=7", "hypothesis>=6", "matplotlib>=3.3,<3.9"],
+        # The tests draw the scripts' plots too (and read Keras .h5 files);
+        # a test hides matplotlib to check that the scripts do without it.
+        "test": ["pytest>=7", "hypothesis>=6", "matplotlib>=3.3,<3.9",
+                 "h5py>=3.0,<3.12"],
         "plot": ["matplotlib>=3.3,<3.9"],
         "torch": ["torch"],
+        # Keras .h5 model files (theano_rnn.hdf5): h5py 3.11.0 is the
+        # release checked with NumPy 1.23.5 on Python 3.11 (wheel, no build).
+        "h5": ["h5py>=3.0,<3.12"],
     },
     classifiers=[
         "Programming Language :: Python :: 3",

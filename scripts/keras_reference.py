@@ -76,10 +76,12 @@ def parse_args(argv=None):
     return args
 
 
-def import_keras():
-    """Keras 2.3.1's Sequential, Embedding, LSTM and Dense on the Theano
-    backend, after the fixes it needs here; exits (status 2) naming the
-    install command when Keras is not installed."""
+def fix_keras_imports():
+    """Make Keras 2.3.1 (or 1.2.2) importable on Python 3.10+ with
+    theano-pymc, on the Theano backend: the ``collections`` aliases it
+    imports and ``MRG_RandomStreams`` under its old name.  Call it before
+    ``import keras`` (after ``import theano_rnn``, which sets Theano's
+    flags)."""
     for name in ("Iterable", "Mapping", "Sequence"):
         if not hasattr(collections, name):
             setattr(collections, name, getattr(collections.abc, name))
@@ -87,6 +89,37 @@ def import_keras():
     if not hasattr(rng_mrg, "MRG_RandomStreams"):
         rng_mrg.MRG_RandomStreams = rng_mrg.MRG_RandomStream
     os.environ["KERAS_BACKEND"] = "theano"
+
+
+def fix_keras_h5py():
+    """Let Keras 2.3.1 read HDF5 files with h5py 3: h5py 3 returns string
+    attributes as ``str`` where h5py 2 (Keras 2.3.1's) returned ``bytes``,
+    and Keras calls ``.decode`` on them ("'str' object has no attribute
+    'decode'").  Makes h5py return them as bytes again, in this process."""
+    import h5py
+    import numpy as np
+    manager = h5py.AttributeManager
+    if getattr(manager, "_bytes_for_keras", False):
+        return
+    read = manager.__getitem__
+
+    def as_bytes(value):
+        if isinstance(value, str):
+            return value.encode("utf8")
+        if isinstance(value, np.ndarray) and value.dtype == object:
+            return np.array([as_bytes(v) for v in value.flat],
+                            dtype=object).reshape(value.shape)
+        return value
+
+    manager.__getitem__ = lambda self, name: as_bytes(read(self, name))
+    manager._bytes_for_keras = True
+
+
+def import_keras():
+    """Keras 2.3.1's Sequential, Embedding, LSTM and Dense on the Theano
+    backend, after the fixes it needs here; exits (status 2) naming the
+    install command when Keras is not installed."""
+    fix_keras_imports()
     try:
         import keras
     except ImportError as error:

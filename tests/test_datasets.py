@@ -12,6 +12,7 @@ import os
 import pathlib
 import tarfile
 import urllib.error
+import urllib.request
 
 import numpy as np
 import pytest
@@ -113,7 +114,7 @@ def isolated_env(monkeypatch, tmp_path):
 def offline(monkeypatch):
     def refuse(url, timeout=None):
         raise urllib.error.URLError("network is unreachable")
-    monkeypatch.setattr(imdb.urllib.request, "urlopen", refuse)
+    monkeypatch.setattr(urllib.request, "urlopen", refuse)
 
 
 # --- data-path setting ----------------------------------------------------
@@ -425,7 +426,7 @@ def test_offline_error_says_which_places_are_not_set(offline):
 # --- IMDB: download (with a fake server) -----------------------------------
 
 def _serve(monkeypatch, payload):
-    monkeypatch.setattr(imdb.urllib.request, "urlopen",
+    monkeypatch.setattr(urllib.request, "urlopen",
                         lambda url, timeout=None: io.BytesIO(payload))
 
 
@@ -443,7 +444,7 @@ def test_download_cut_off_by_the_server_is_an_oserror_leaving_nothing(
     class CutOff(io.BytesIO):
         def read(self, size=-1):
             raise http.client.IncompleteRead(b"partial", 1000)
-    monkeypatch.setattr(imdb.urllib.request, "urlopen",
+    monkeypatch.setattr(urllib.request, "urlopen",
                         lambda url, timeout=None: CutOff())
     with pytest.raises(OSError, match="IncompleteRead|more expected"):
         imdb.load_data()

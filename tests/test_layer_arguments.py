@@ -30,7 +30,7 @@ def test_dropout_rates_must_lie_in_zero_one(cls, argument, rate):
 
 
 @pytest.mark.parametrize("cls", RECURRENT)
-@pytest.mark.parametrize("implementation", ["cudnn", 2, None])
+@pytest.mark.parametrize("implementation", ["cudnn", 3, None])
 def test_implementation_must_be_auto_scan_or_fused(cls, implementation):
     with pytest.raises(ValueError, match="implementation must be one of "
                                          "'auto', 'scan', 'fused'"):

@@ -425,3 +425,24 @@ def test_keras_reference_without_keras_names_the_install_command(tmp_path):
     result = run_script("keras_reference.py", "--library", "keras",
                         "--as-keras-on-theano")
     assert result.returncode == 2 and "--as-keras-on-theano" in result.stderr
+
+
+@pytest.mark.parametrize("script", ["make_keras_h5_fixtures.py",
+                                    "check_h5_with_keras.py"])
+@pytest.mark.parametrize("module", ["keras", "h5py"])
+def test_keras_h5_scripts_without_keras_name_the_install_command(script,
+                                                                 module):
+    """The .h5 fixture generator and the Keras read-back check need Keras
+    2.3.1 and h5py; without either they exit with status 2 naming what to
+    install, and write nothing."""
+    before = sorted(os.listdir(str(SCRIPTS.parent / "tests" / "data"
+                                   / "keras_h5")))
+    result = run_script_without(module, script)
+    assert result.returncode == 2, result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith(script + ": error:")
+    assert "pip install --no-deps Keras==2.3.1" in last
+    assert "h5py<3.12" in last
+    assert "Traceback" not in result.stderr
+    assert sorted(os.listdir(str(SCRIPTS.parent / "tests" / "data"
+                                 / "keras_h5"))) == before

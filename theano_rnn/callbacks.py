@@ -44,7 +44,8 @@ import numpy as np
 
 __all__ = ["Callback", "CallbackList", "BaseLogger", "History", "Progbar",
            "ProgbarLogger", "EarlyStopping", "ModelCheckpoint", "CSVLogger",
-           "TerminateOnNaN"]
+           "TerminateOnNaN", "LambdaCallback", "LearningRateScheduler",
+           "ReduceLROnPlateau", "RemoteMonitor", "TensorBoard"]
 
 
 def _say(message):
@@ -748,3 +749,149 @@ class TerminateOnNaN(Callback):
                             % (batch, float(loss)))
             _say(self.message)
             self.model.stop_training = True
+
+
+class LambdaCallback(Callback):
+    """A callback made of functions: ``on_epoch_begin(epoch, logs)``,
+    ``on_epoch_end(epoch, logs)``, ``on_batch_begin(batch, logs)``,
+    ``on_batch_end(batch, logs)``, ``on_train_begin(logs)``,
+    ``on_train_end(logs)``; those not given do nothing."""
+
+    def __init__(self, on_epoch_begin=None, on_epoch_end=None,
+                 on_batch_begin=None, on_batch_end=None, on_train_begin=None,
+                 on_train_end=None, **kwargs):
+        super(LambdaCallback, self).__init__()
+        self.__dict__.update(kwargs)
+        given = dict(on_epoch_begin=on_epoch_begin, on_epoch_end=on_epoch_end,
+                     on_batch_begin=on_batch_begin, on_batch_end=on_batch_end)
+        for hook, function in given.items():
+            setattr(self, hook, function or (lambda index, logs=None: None))
+        self.on_train_begin = on_train_begin or (lambda logs=None: None)
+        self.on_train_end = on_train_end or (lambda logs=None: None)
+
+
+def _learning_rate(owner, model):
+    """The optimiser's learning-rate shared variable."""
+    lr = getattr(getattr(model, "optimizer", None), "lr", None)
+    if lr is None or not hasattr(lr, "set_value"):
+        raise ValueError("%s: the model's optimizer must have a learning "
+                         "rate `lr` (compile the model first)" % owner)
+    return lr
+
+
+class LearningRateScheduler(Callback):
+    """Set the learning rate at the start of every epoch to
+    ``schedule(epoch, lr)`` (or ``schedule(epoch)``, Keras 1's form), and log
+    it as ``lr`` at its end."""
+
+    def __init__(self, schedule, verbose=0):
+        super(LearningRateScheduler, self).__init__()
+        self.schedule = schedule
+        self.verbose = verbose
+
+    def on_epoch_begin(self, epoch, logs=None):
+        lr = _learning_rate("LearningRateScheduler", self.model)
+        try:
+            new = self.schedule(epoch, float(lr.get_value()))
+        except TypeError:           # Keras 1: schedule(epoch)
+            new = self.schedule(epoch)
+        if isinstance(new, bool) or not isinstance(
+                new, (int, float, np.floating, np.integer)):
+            raise ValueError("LearningRateScheduler: the schedule must return "
+                             "a number, got %r" % (new,))
+        lr.set_value(np.asarray(new, dtype=lr.dtype))
+        if self.verbose > 0:
+            _say("Epoch %05d: LearningRateScheduler setting learning rate "
+                 "to %s." % (epoch + 1, new))
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs["lr"] = float(_learning_rate("LearningRateScheduler",
+                                              self.model).get_value())
+
+
+class ReduceLROnPlateau(Callback):
+    """Multiply the learning rate by ``factor`` once ``monitor`` has not
+    improved by more than ``min_delta`` for ``patience`` epochs, then wait
+    ``cooldown`` epochs before counting again; never below ``min_lr``.
+    Keras 1's ``epsilon`` is ``min_delta``."""
+
+    def __init__(self, monitor="val_loss", factor=0.1, patience=10, verbose=0,
+                 mode="auto", min_delta=1e-4, cooldown=0, min_lr=0,
+                 **kwargs):
+        super(ReduceLROnPlateau, self).__init__()
+        if "epsilon" in kwargs:
+            warnings.warn("ReduceLROnPlateau: `epsilon` is deprecated, use "
+                          "`min_delta`", stacklevel=2)
+            min_delta = kwargs.pop("epsilon")
+        if kwargs:
+            raise TypeError("ReduceLROnPlateau: unexpected argument(s) %s"
+                            % ", ".join(sorted(kwargs)))
+        if factor >= 1.0:
+            raise ValueError("ReduceLROnPlateau: factor must be < 1, got %r"
+                             % (factor,))
+        self.monitor, self.factor, self.patience = monitor, factor, patience
+        self.verbose, self.min_delta = verbose, min_delta
+        self.cooldown, self.min_lr = cooldown, min_lr
+        self.better = _monitor_op("ReduceLROnPlateau", mode, monitor)
+        self._reset()
+
+    def _reset(self):
+        self.best = np.inf if self.better is np.less else -np.inf
+        self.wait = 0
+        self.cooldown_counter = 0
+
+    def _improved(self, current):
+        if self.better is np.less:
+            return current < self.best - self.min_delta
+        return current > self.best + self.min_delta
+
+    def on_train_begin(self, logs=None):
+        self._reset()
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs if logs is not None else {}
+        lr = _learning_rate("ReduceLROnPlateau", self.model)
+        logs["lr"] = float(lr.get_value())
+        current = _monitor_value("Reduce LR on plateau", self.monitor, logs)
+        if current is None:
+            return
+        if self.cooldown_counter > 0:
+            self.cooldown_counter -= 1
+            self.wait = 0
+        if self._improved(current):
+            self.best = current
+            self.wait = 0
+        elif self.cooldown_counter == 0:
+            self.wait += 1
+            if self.wait >= self.patience:
+                old = float(lr.get_value())
+                if old > self.min_lr:
+                    new = max(old * self.factor, self.min_lr)
+                    lr.set_value(np.asarray(new, dtype=lr.dtype))
+                    if self.verbose > 0:
+                        _say("Epoch %05d: ReduceLROnPlateau reducing learning "
+                             "rate to %s." % (epoch + 1, new))
+                    self.cooldown_counter = self.cooldown
+                    self.wait = 0
+
+
+class _Refused(Callback):
+    """A Keras callback theano_rnn does not provide."""
+
+    reason = ""
+
+    def __init__(self, *args, **kwargs):
+        raise NotImplementedError("keras.callbacks.%s is not implemented by "
+                                  "theano_rnn: %s" % (type(self).__name__,
+                                                      self.reason))
+
+
+class RemoteMonitor(_Refused):
+    reason = ("it posts every epoch's logs to a web server; use "
+              "LambdaCallback(on_epoch_end=...) to send them yourself")
+
+
+class TensorBoard(_Refused):
+    reason = ("it writes TensorFlow event files; use CSVLogger for the "
+              "epoch logs")

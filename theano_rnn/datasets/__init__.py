@@ -2,6 +2,10 @@
 
 * :mod:`theano_rnn.datasets.imdb` -- the IMDB movie-review sentiment data
   (Maas et al., 2011) as sequences of word indices, Keras style.
+* :mod:`theano_rnn.datasets.mnist` -- Keras's ``mnist.npz`` (handwritten
+  digits).
+* :mod:`theano_rnn.datasets.reuters` -- Keras's ``reuters.npz`` (newswire
+  topics) and ``reuters_word_index.json``.
 * :mod:`theano_rnn.datasets.sine` -- synthetic sine waves for sequence
   regression.
 
@@ -24,10 +28,10 @@ preprocessed data are written (it is created when first needed).
 """
 import os
 
+from ..utils.data_utils import HOME_ENV, get_file, home_dir  # noqa: F401
+
 #: Environment variable naming a directory (or file) that holds data files.
 DATA_ENV = "THEANO_RNN_DATA"
-#: Environment variable overriding the ``~/.theano_rnn`` home folder.
-HOME_ENV = "THEANO_RNN_HOME"
 
 
 class DatasetError(ValueError):
@@ -47,8 +51,7 @@ def cache_dir():
 
     The folder is not created here.
     """
-    home = os.environ.get(HOME_ENV) or os.path.join("~", ".theano_rnn")
-    return os.path.join(os.path.expanduser(home), "datasets")
+    return os.path.join(home_dir(), "datasets")
 
 
 def search_locations(path=None):
@@ -68,3 +71,54 @@ def search_locations(path=None):
     return [("the path argument", path),
             ("$%s" % DATA_ENV, data_dir()),
             ("the cache folder", cache_dir())]
+
+
+def not_found_message(what, names, path, err, url, size=None):
+    """The error of a loader that found its data nowhere and could not
+    download it: every place looked at, and how to provide the file."""
+    places = "\n".join("  - %s: %s" % (where, location or "not set")
+                       for where, location in search_locations(path))
+    return ("%s not found, and downloading it failed (%s).\n"
+            "Looked for %s in:\n%s\n"
+            "Get %s%s by other means, then either pass its location "
+            "as load_data(path=...) or set the environment variable "
+            "%s to the directory that holds it (or put it in the cache "
+            "folder)." % (what, err, names, places, url,
+                          " (%.0f MB)" % (size / 1e6) if size else "",
+                          DATA_ENV))
+
+
+def find_file(filename, path, url, file_hash, what):
+    """The path of the data file ``filename`` (Keras's name, e.g.
+    ``mnist.npz``), found or downloaded as the module docstring says.
+
+    ``path`` is the loader's argument: a file, or a folder holding
+    ``filename`` (a ``DatasetError`` if it is neither), or Keras's bare file
+    name (``'mnist.npz'``), which is looked for in ``$THEANO_RNN_DATA`` and
+    the cache folder.  Downloads go to the cache folder, checked against
+    ``file_hash``; offline, an ``OSError`` lists every place looked at.
+    """
+    if path is not None and (os.path.dirname(path) or os.path.exists(path)):
+        path = os.path.expanduser(path)
+        candidate = os.path.join(path, filename) if os.path.isdir(path) \
+            else path
+        if not os.path.isfile(candidate):
+            raise DatasetError("%s: %s holds no %s" % (what, path, filename))
+        return candidate
+    if path is not None:
+        filename = path
+    for _, location in search_locations()[1:]:
+        if location is None:
+            continue
+        candidate = location if os.path.isfile(location) and \
+            os.path.basename(location) == filename else \
+            os.path.join(location, filename)
+        if os.path.isfile(candidate):
+            return candidate
+    try:
+        return get_file(filename, url, file_hash=file_hash,
+                        cache_dir=os.path.dirname(cache_dir()),
+                        cache_subdir=os.path.basename(cache_dir()))
+    except OSError as err:
+        raise OSError(not_found_message(what, filename, None, err.__cause__
+                                        or err, url)) from err

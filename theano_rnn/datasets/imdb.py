@@ -55,16 +55,11 @@ files of a folder) and is rebuilt when the source changes or the file is
 unreadable.  On a 2-core machine the first load of the real data takes about
 6 s, later ones about 1 s.
 """
-import contextlib
 import gzip
 import hashlib
-import http.client
 import os
 import re
-import sys
 import tarfile
-import urllib.request
-import uuid
 import warnings
 import zipfile
 import zlib
@@ -72,9 +67,12 @@ from collections import namedtuple
 
 import numpy as np
 
-from . import DATA_ENV, DatasetError, cache_dir, search_locations
+from . import (DATA_ENV, DatasetError, cache_dir, not_found_message,
+               search_locations)
+from .. import legacy
 from ..preprocessing.text import clean_review, text_to_word_sequence
 from ..validation import is_integer
+from ..utils.data_utils import atomic_write, download
 
 #: Where the official archive is downloaded from.
 URL = "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz"
@@ -103,6 +101,7 @@ _Split = namedtuple("_Split", "ranks offsets labels")
 _Corpus = namedtuple("_Corpus", "words train test")
 
 
+@legacy.dataset_support
 def load_data(path=None, num_words=None, skip_top=0, maxlen=None, seed=113,
               start_char=1, oov_char=2, index_from=3):
     """Load the IMDB reviews as sequences of word indices.
@@ -444,27 +443,11 @@ def _write_cache(filename, signature, corpus):
         for field, value in data._asdict().items():
             arrays["%s_%s" % (split, field)] = value
     try:
-        with _atomic_write(filename) as f:
+        with atomic_write(filename) as f:
             np.savez(f, **arrays)
     except OSError as err:
         warnings.warn("could not write the IMDB cache %s (%s); the reviews "
                       "will be tokenised again next time" % (filename, err))
-
-
-@contextlib.contextmanager
-def _atomic_write(filename):
-    """Write to a hidden temporary file beside ``filename``, renamed to it
-    only if the ``with`` block succeeds (and removed otherwise)."""
-    folder, name = os.path.split(filename)
-    os.makedirs(folder, exist_ok=True)
-    tmp = os.path.join(folder, ".%s.%s.part" % (name, uuid.uuid4().hex))
-    try:
-        with open(tmp, "xb") as f:
-            yield f
-        os.replace(tmp, filename)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
 
 
 # --- Download -------------------------------------------------------------
@@ -474,50 +457,14 @@ def _download_archive(path):
     where the data was looked for."""
     filename = os.path.join(cache_dir(), ARCHIVE_NAMES[0])
     try:
-        _download(URL, filename, ARCHIVE_SIZE, ARCHIVE_SHA256)
-    except (OSError, http.client.HTTPException) as err:
-        # HTTPException: e.g. IncompleteRead, the server closing mid-file
+        download(URL, filename, ARCHIVE_SIZE, ARCHIVE_SHA256)
+    except OSError as err:
         raise OSError(_not_found_message(path, err)) from err
     return filename
 
 
-def _download(url, filename, size, sha256):
-    """Download ``url`` to ``filename`` with a progress bar on stderr,
-    checking its size and SHA-256; nothing is left behind on failure."""
-    digest = hashlib.sha256()
-    done = 0
-    with _atomic_write(filename) as out, \
-            urllib.request.urlopen(url, timeout=60) as response:
-        while True:
-            chunk = response.read(1 << 20)
-            if not chunk:
-                break
-            out.write(chunk)
-            digest.update(chunk)
-            done += len(chunk)
-            _show_progress(os.path.basename(filename), done, size)
-        sys.stderr.write("\n")
-        if done != size or digest.hexdigest() != sha256:
-            raise OSError("downloaded %d bytes with SHA-256 %s; expected %d "
-                          "bytes with SHA-256 %s"
-                          % (done, digest.hexdigest(), size, sha256))
-
-
-def _show_progress(name, done, total):
-    fraction = min(done / total, 1.0)
-    bar = "=" * int(30 * fraction)
-    sys.stderr.write("\rDownloading %s [%-30s] %3d%% %.1f/%.1f MB"
-                     % (name, bar, 100 * fraction, done / 1e6, total / 1e6))
-    sys.stderr.flush()
-
-
 def _not_found_message(path, err):
-    places = "\n".join("  - %s: %s" % (what, where or "not set")
-                       for what, where in search_locations(path))
-    return ("IMDB data not found, and downloading it failed (%s).\n"
-            "Looked for %s, or an extracted %s/ folder, in:\n%s\n"
-            "Get %s (%.0f MB) by other means, then either pass its location "
-            "as load_data(path=...) or set the environment variable "
-            "THEANO_RNN_DATA to the directory that holds it."
-            % (err, " or ".join(ARCHIVE_NAMES), FOLDER_NAME, places, URL,
-               ARCHIVE_SIZE / 1e6))
+    return not_found_message(
+        "IMDB data", "%s, or an extracted %s/ folder" % (
+            " or ".join(ARCHIVE_NAMES), FOLDER_NAME),
+        path, err, URL, ARCHIVE_SIZE)

@@ -2,25 +2,36 @@
 import theano
 import theano.tensor as T
 
-from .. import activations, initializers, random
+from .. import activations, initializers, legacy, random
 from ..cells import check_positive_int
 from .base import InputSpec, Layer, check_rate
+from .regularization import Regularized
 
 
-class Dense(Layer):
+class Dense(Regularized, Layer):
     """Fully connected layer ``y = act(x W + b)`` on the last axis.
 
     Weights: ``kernel`` (input_dim, units), ``bias`` (units,).  A 3-D input
     (the output of a recurrent layer with ``return_sequences=True``) is
     transformed at every time step, as in Keras 2.
+
+    Also takes ``kernel_regularizer``, ``bias_regularizer``,
+    ``activity_regularizer``, ``kernel_constraint``, ``bias_constraint``
+    (see :mod:`theano_rnn.layers.regularization`), ``input_dim`` (for
+    ``input_shape=(input_dim,)``) and Keras 1's names (``output_dim``,
+    ``init``, ``W_regularizer``...; :data:`theano_rnn.legacy.DENSE`).
     """
 
     supports_masking = True
     input_spec = InputSpec(min_ndim=2)
 
+    regularized_weights = ("kernel", "bias")
+
+    @legacy.dense_support
     def __init__(self, units, activation=None, use_bias=True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  **kwargs):
+        kwargs = self._init_regularization(kwargs)
         super(Dense, self).__init__(**kwargs)
         self.units = check_positive_int(units, "units")
         self.activation = activations.get(activation, "activation")
@@ -39,6 +50,7 @@ class Dense(Layer):
             self.bias = self.add_weight(self.bias_initializer((self.units,)),
                                         "bias")
         self.input_spec = InputSpec(min_ndim=2, axes={-1: input_dim})
+        self._attach_constraints()
         super(Dense, self).build(input_shape)
 
     @property
@@ -51,7 +63,7 @@ class Dense(Layer):
         output = T.dot(inputs, self.kernel)
         if self.use_bias:
             output = output + self.bias
-        return self.activation(output)
+        return self._record_activity(self.activation(output), training)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (self.units,)
@@ -64,7 +76,8 @@ class Dense(Layer):
                       kernel_initializer=initializers.serialize(
                           self.kernel_initializer),
                       bias_initializer=initializers.serialize(
-                          self.bias_initializer))
+                          self.bias_initializer),
+                      **self.regularization_config())
         return config
 
 
@@ -75,10 +88,12 @@ class Dropout(Layer):
 
     ``noise_shape`` (e.g. ``(None, 1, features)``) shares one mask along the
     axes given as 1, Keras-style; ``None`` entries follow the input.
+    Keras 1's ``p`` is ``rate``.
     """
 
     supports_masking = True
 
+    @legacy.dropout_support
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super(Dropout, self).__init__(**kwargs)
         self.rate = check_rate(rate, "rate")

@@ -2,12 +2,13 @@
 import numpy as np
 import theano.tensor as T
 
-from .. import initializers
+from .. import initializers, legacy, random
 from ..cells import check_positive_int
-from .base import Layer
+from .base import Layer, check_rate
+from .regularization import Regularized
 
 
-class Embedding(Layer):
+class Embedding(Regularized, Layer):
     """Look up a ``output_dim`` vector for each token id in ``[0, input_dim)``.
 
     Input (batch, steps) integers; output (batch, steps, output_dim).
@@ -17,14 +18,26 @@ class Embedding(Layer):
     With ``mask_zero=True`` id 0 is padding: the layer emits a mask
     ``(batch, steps)`` that later recurrent layers honour by carrying their
     state through padded steps, and id 0 cannot be a real token.
+
+    Also takes ``embeddings_regularizer``, ``activity_regularizer`` and
+    ``embeddings_constraint``, and Keras 1's names (``init``,
+    ``W_regularizer``, ``W_constraint``).
+
+    ``dropout`` is Keras 1's word dropout (Keras 2 dropped the argument): in
+    the training graph each row of the embedding matrix -- each word of the
+    vocabulary -- is zeroed with probability ``dropout`` for the whole batch,
+    the others scaled by ``1 / (1 - dropout)``.
     """
 
     input_dtype = "int32"
     supports_masking = True
+    regularized_weights = ("embeddings",)
 
+    @legacy.embedding_support
     def __init__(self, input_dim, output_dim,
                  embeddings_initializer="uniform", input_length=None,
-                 mask_zero=False, **kwargs):
+                 mask_zero=False, dropout=0.0, seed=None, **kwargs):
+        kwargs = self._init_regularization(kwargs)
         if input_length is not None and "input_shape" not in kwargs \
                 and "batch_input_shape" not in kwargs:
             kwargs["input_shape"] = (check_positive_int(input_length,
@@ -36,6 +49,9 @@ class Embedding(Layer):
             embeddings_initializer, "embeddings_initializer")
         self.input_length = input_length
         self.mask_zero = bool(mask_zero)
+        self.dropout = check_rate(dropout, "Embedding: dropout")
+        self.seed = seed
+        self.stream = random.make_stream(seed) if self.dropout else None
         self.embeddings = None
         if self.batch_input_shape is None:
             self.batch_input_shape = (None, None)
@@ -44,6 +60,7 @@ class Embedding(Layer):
         self.embeddings = self.add_weight(
             self.embeddings_initializer((self.input_dim, self.output_dim)),
             "embeddings")
+        self._attach_constraints()
         super(Embedding, self).build(input_shape)
 
     @property
@@ -53,7 +70,12 @@ class Embedding(Layer):
     def call(self, inputs, mask=None, training=False):
         if not inputs.dtype.startswith(("int", "uint")):
             inputs = T.cast(inputs, "int32")    # a float Input of token ids
-        return self.embeddings[inputs]
+        embeddings = self.embeddings
+        if training and self.dropout:
+            keep = random.dropout_mask(self.stream, (self.input_dim,),
+                                       self.dropout, embeddings.dtype)
+            embeddings = embeddings * keep.dimshuffle(0, "x")
+        return self._record_activity(embeddings[inputs], training)
 
     def compute_mask(self, inputs, mask=None):
         return T.neq(inputs, 0) if self.mask_zero else None
@@ -84,5 +106,8 @@ class Embedding(Layer):
                       embeddings_initializer=initializers.serialize(
                           self.embeddings_initializer),
                       input_length=self.input_length,
-                      mask_zero=self.mask_zero)
+                      mask_zero=self.mask_zero,
+                      **self.regularization_config())
+        if self.dropout:        # Keras 1 only: absent from Keras 2 configs
+            config.update(dropout=self.dropout, seed=self.seed)
         return config

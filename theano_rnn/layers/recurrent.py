@@ -15,17 +15,18 @@ import numpy as np
 import theano
 import theano.tensor as T
 
-from .. import fused, random
+from .. import fused, legacy, random
 from ..cells import GRUCell, LSTMCell, SimpleRNNCell
 from ..recurrence import rnn
 from .base import InputSpec, Layer, check_rate
+from .regularization import Regularized
 
 
 #: Values of the recurrent layers' ``implementation`` argument.
 IMPLEMENTATIONS = ("auto", "scan", "fused")
 
 
-class RNN(Layer):
+class RNN(Regularized, Layer):
     """A recurrent layer around ``cell``.
 
     Parameters
@@ -67,16 +68,30 @@ class RNN(Layer):
         (:mod:`theano_rnn.fused`), the same function computed several times
         faster; an error if this layer cannot use it.  ``'auto'`` (default):
         fused when the layer can (no ``unroll``, no ``truncate_gradient``,
-        activations with a C implementation), scan otherwise.
+        activations with a C implementation), scan otherwise.  Keras's
+        integers are accepted too: 0 and 2 mean ``'auto'``, 1 ``'scan'``
+        (see :mod:`theano_rnn.legacy`).
+    kernel_regularizer, recurrent_regularizer, bias_regularizer, \
+activity_regularizer, kernel_constraint, recurrent_constraint, \
+bias_constraint
+        See :mod:`theano_rnn.layers.regularization`.
+
+    The subclasses also take Keras 1's names (``output_dim``, ``init``,
+    ``inner_init``, ``inner_activation``, ``dropout_W``, ``dropout_U``,
+    ``consume_less``, ``forget_bias_init``, ``W_regularizer``...,
+    ``input_dim``/``input_length``; :data:`theano_rnn.legacy.RECURRENT`).
     """
 
     supports_masking = True
     input_spec = InputSpec(ndim=3)
+    regularized_weights = ("kernel", ("recurrent", "recurrent_kernel"),
+                           "bias")
 
     def __init__(self, cell, return_sequences=False, return_state=False,
                  go_backwards=False, dropout=0.0, recurrent_dropout=0.0,
                  unroll=False, truncate_gradient=-1, stateful=False,
                  seed=None, implementation="auto", **kwargs):
+        kwargs = self._init_regularization(kwargs)
         super(RNN, self).__init__(**kwargs)
         self.cell = cell
         self.return_sequences = bool(return_sequences)
@@ -117,6 +132,7 @@ class RNN(Layer):
             raise ValueError("layer %r: unroll=True needs a fixed number of "
                              "steps in input_shape" % self.name)
         self.cell.build(input_shape[-1], name=self.name)
+        self._attach_constraints()
         if self.stateful:
             if input_shape[0] is None:
                 raise ValueError(
@@ -199,6 +215,7 @@ class RNN(Layer):
             output = outputs.dimshuffle(1, 0, 2)            # (batch, time, units)
         else:
             output = last_states[0]
+        self._record_activity(output, training)
         if self.return_state:
             return [output] + last_states
         return output
@@ -255,7 +272,8 @@ class RNN(Layer):
                       unroll=self.unroll,
                       truncate_gradient=self.truncate_gradient,
                       stateful=self.stateful, seed=self.seed,
-                      implementation=self.implementation)
+                      implementation=self.implementation,
+                      **self.regularization_config())
         return config
 
 
@@ -263,7 +281,9 @@ _LAYER_ARGS = ("return_sequences", "return_state", "go_backwards", "dropout",
                "recurrent_dropout", "unroll", "truncate_gradient", "stateful",
                "seed", "implementation",
                "name", "input_shape", "batch_input_shape", "batch_size",
-               "trainable")
+               "trainable", "activity_regularizer") + tuple(
+                   prefix + suffix for prefix in ("kernel", "recurrent", "bias")
+                   for suffix in ("_regularizer", "_constraint"))
 
 
 def _split(kwargs):
@@ -279,6 +299,7 @@ class SimpleRNN(RNN):
     cell's arguments (``activation='tanh'``, initialisers, ``use_bias``) and
     those of :class:`RNN`."""
 
+    @legacy.recurrent_support
     def __init__(self, units, **kwargs):
         layer, cell = _split(kwargs)
         super(SimpleRNN, self).__init__(SimpleRNNCell(units, **cell), **layer)
@@ -291,6 +312,7 @@ class LSTM(RNN):
     ``unit_forget_bias=True``, initialisers, ``use_bias``) and those of
     :class:`RNN`."""
 
+    @legacy.recurrent_support
     def __init__(self, units, **kwargs):
         layer, cell = _split(kwargs)
         super(LSTM, self).__init__(LSTMCell(units, **cell), **layer)
@@ -303,6 +325,7 @@ class GRU(RNN):
     ``recurrent_activation='hard_sigmoid'``, initialisers, ``use_bias``) and
     those of :class:`RNN`."""
 
+    @legacy.recurrent_support
     def __init__(self, units, **kwargs):
         layer, cell = _split(kwargs)
         super(GRU, self).__init__(GRUCell(units, **cell), **layer)

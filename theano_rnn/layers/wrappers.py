@@ -74,6 +74,19 @@ class Bidirectional(Layer):
         self.forward_layer.reset_states()
         self.backward_layer.reset_states()
 
+    @property
+    def losses(self):
+        """Both directions' penalties (weight and activity regularisers)."""
+        return (getattr(self.forward_layer, "losses", []) +
+                getattr(self.backward_layer, "losses", []))
+
+    @property
+    def constraints(self):
+        """Both directions' weight constraints."""
+        found = dict(getattr(self.forward_layer, "constraints", {}))
+        found.update(getattr(self.backward_layer, "constraints", {}))
+        return found
+
     def compute_output_shape(self, input_shape):
         shape = self.forward_layer.compute_output_shape(input_shape)
         if self.merge_mode == "concat":

@@ -601,3 +601,54 @@ def test_without_h5py_one_line_says_what_to_install(monkeypatch):
         hdf5.load_model(path)
     assert str(error.value).count("\n") == 0
     assert 'pip install "theano_rnn[h5]"' in str(error.value)
+
+
+# -- through the models' own entry points ----------------------------------
+
+def test_models_load_model_reads_a_keras_file_by_its_signature(float64,
+                                                                tmp_path):
+    from theano_rnn.models import load_model
+    path, x, y = fixture("lstm")
+    renamed = str(tmp_path / "no_extension")      # found by content
+    shutil.copy(path, renamed)
+    model = load_model(renamed, compile=False)
+    np.testing.assert_allclose(model.predict(x), y, rtol=0, atol=1e-5)
+
+
+@pytest.mark.parametrize("name,save_format", [
+    ("model.h5", None), ("model.hdf5", None), ("model.bin", "h5")])
+def test_model_save_writes_keras_hdf5_by_name_or_format(float64, tmp_path,
+                                                        name, save_format):
+    from theano_rnn.models import load_model
+    model, x, _ = _trained_and_saved(tmp_path)
+    path = str(tmp_path / name)
+    model.save(path, save_format=save_format)
+    assert hdf5.is_hdf5(path)
+    with h5py.File(path, "r") as f:
+        assert "model_config" in f.attrs and "model_weights" in f
+    np.testing.assert_array_equal(load_model(path).predict(x),
+                                  model.predict(x))
+
+
+def test_model_save_with_another_name_keeps_the_npz_format(tmp_path):
+    model, _, _ = _trained_and_saved(tmp_path)
+    path = str(tmp_path / "model.npz")
+    model.save(path)
+    assert not hdf5.is_hdf5(path) and zipfile.is_zipfile(path)
+
+
+def test_model_save_weights_and_load_weights_through_h5(float64, tmp_path):
+    model, x, _ = _trained_and_saved(tmp_path)
+    path = str(tmp_path / "weights.h5")
+    model.save_weights(path)
+    other = _small_model()
+    other.load_weights(path)
+    np.testing.assert_array_equal(other.predict(x), model.predict(x))
+
+
+def test_skip_mismatch_is_refused_for_a_theano_rnn_weights_file(tmp_path):
+    model, _, _ = _trained_and_saved(tmp_path)
+    path = str(tmp_path / "weights.npz")
+    model.save_weights(path)
+    with pytest.raises(ValueError, match="skip_mismatch.*HDF5"):
+        model.load_weights(path, skip_mismatch=True)

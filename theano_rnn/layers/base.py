@@ -39,6 +39,7 @@ import numpy as np
 import theano
 from theano.graph.basic import Variable
 
+from .. import backend
 from ..validation import is_integer
 
 _layer_counter = itertools.count(1)
@@ -226,7 +227,10 @@ class Layer(object):
         x, mask = (tensors[0], masks[0]) if single else (tensors, masks)
         call_kwargs = dict(kwargs)
         call_kwargs.setdefault("training", False)
-        outputs = to_list(self.call(x, mask=mask, **call_kwargs))
+        # K.in_train_phase inside a Lambda or a custom layer follows the
+        # graph being written (the inference graph here).
+        with backend.learning_phase_scope(int(bool(call_kwargs["training"]))):
+            outputs = to_list(self.call(x, mask=mask, **call_kwargs))
         output_masks = self.compute_mask(x, mask)
         output_shapes = self.compute_output_shape(shapes[0] if single
                                                   else shapes)

@@ -30,6 +30,7 @@ import json
 
 import numpy as np
 
+from .. import backend
 from .. import layers as layers_module
 from ..layers.base import Layer, Node, is_keras_tensor, to_list, unpack
 from ..layers.input_layer import InputLayer
@@ -286,7 +287,9 @@ class Network(Layer):
                 x, mask = values[0]
             else:
                 x, mask = [v[0] for v in values], [v[1] for v in values]
-            outputs = to_list(layer.call(x, mask=mask, **arguments))
+            with backend.learning_phase_scope(
+                    int(bool(arguments["training"]))):
+                outputs = to_list(layer.call(x, mask=mask, **arguments))
             out_masks = layer.compute_mask(x, mask)
             if not isinstance(out_masks, list):
                 out_masks = [out_masks] * len(outputs)

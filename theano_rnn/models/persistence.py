@@ -28,6 +28,7 @@ from .. import __version__
 from .. import losses
 from .. import metrics as metrics_module
 from .. import optimizers
+from .. import hdf5
 from .. import saving
 from .sequential import Sequential
 from .training import Model
@@ -38,8 +39,13 @@ MODEL_CLASSES = {"Sequential": Sequential, "Model": Model,
 
 
 def save_model(model, path, metadata=None, overwrite=True,
-               include_optimizer=True):
+               include_optimizer=True, save_format=None):
     """Save the whole ``model`` to one file, atomically.
+
+    A name ending in ``.h5``, ``.hdf5`` or ``.keras`` (or
+    ``save_format='h5'``) writes Keras 2.3.1's HDF5 format instead
+    (:func:`theano_rnn.hdf5.save_model`: Keras reads it; the metadata and
+    the RNG positions are not part of that format).
 
     The file holds the architecture, the weights, the compile settings
     (loss, optimizer configuration, metrics), the optimizer state, the
@@ -70,12 +76,20 @@ def save_model(model, path, metadata=None, overwrite=True,
     OSError
         If the file cannot be written.
     """
+    if hdf5.wants_hdf5(path, save_format):
+        _check_overwrite(path, overwrite)
+        hdf5.save_model(model, path, include_optimizer=include_optimizer)
+        return
     metadata = model.metadata if metadata is None else metadata
     header, groups = _file_contents(model, _check_metadata(metadata),
                                     include_optimizer)
+    _check_overwrite(path, overwrite)
+    saving.write_file(path, saving.MODEL_FORMAT, header, groups)
+
+
+def _check_overwrite(path, overwrite):
     if not overwrite and os.path.exists(path):
         raise FileExistsError("%s exists and overwrite=False" % (path,))
-    saving.write_file(path, saving.MODEL_FORMAT, header, groups)
 
 
 def _file_contents(model, metadata, include_optimizer=True):
@@ -110,16 +124,20 @@ def _file_contents(model, metadata, include_optimizer=True):
     return header, groups
 
 
-def save_weights(model, path, overwrite=True):
-    """Save the weights alone, atomically, to one file."""
-    if not overwrite and os.path.exists(path):
-        raise FileExistsError("%s exists and overwrite=False" % (path,))
+def save_weights(model, path, overwrite=True, save_format=None):
+    """Save the weights alone, atomically, to one file (Keras's HDF5
+    ``save_weights`` format for a ``.h5``/``.hdf5``/``.keras`` name or
+    ``save_format='h5'``)."""
+    _check_overwrite(path, overwrite)
+    if hdf5.wants_hdf5(path, save_format):
+        hdf5.save_weights(model, path)
+        return
     saving.write_file(path, saving.WEIGHTS_FORMAT,
                       {"weight_layout": model._weight_layout()},
                       {"weights": model.get_weights()})
 
 
-def load_weights(model, path, by_name=False):
+def load_weights(model, path, by_name=False, skip_mismatch=False):
     """Load weights saved by ``save_weights`` (or ``save``) into ``model``.
 
     Layers are matched in order, as in Keras (layers without weights, such
@@ -134,6 +152,13 @@ def load_weights(model, path, by_name=False):
     ValueError
         If the file does not fit the model; the message names the layer.
     """
+    if hdf5.is_hdf5(path):
+        hdf5.load_weights(model, path, by_name=by_name,
+                          skip_mismatch=skip_mismatch)
+        return
+    if skip_mismatch:
+        raise ValueError("load_weights: skip_mismatch=True applies to Keras "
+                         "HDF5 files only; %s is a theano_rnn file" % (path,))
     header, groups = saving.read_file(
         path, (saving.WEIGHTS_FORMAT, saving.MODEL_FORMAT))
     layout = header.get("weight_layout")
@@ -241,6 +266,8 @@ def load_model(path, custom_objects=None, compile=True):
         (a ``ValueError``) If the file is not a valid model file: damaged,
         truncated, written by another program or by a newer theano_rnn.
     """
+    if hdf5.is_hdf5(path) or hdf5.is_keras3_archive(path):
+        return hdf5.load_model(path, custom_objects, compile)
     header, groups = saving.read_file(path, saving.MODEL_FORMAT)
     state = np.random.get_state()
     try:

@@ -993,7 +993,7 @@ class Model(Network):
 
     # -- persistence (see theano_rnn.models.persistence) ---------------------
     def save(self, path, metadata=None, overwrite=True,
-             include_optimizer=True):
+             include_optimizer=True, save_format=None):
         """Save the whole model to one file, atomically: architecture,
         weights, compile settings, optimizer state, RNG positions and the
         :attr:`metadata` (see :func:`theano_rnn.models.persistence.save_model`).
@@ -1008,19 +1008,23 @@ class Model(Network):
         """
         from . import persistence
         persistence.save_model(self, path, metadata, overwrite=overwrite,
-                               include_optimizer=include_optimizer)
+                               include_optimizer=include_optimizer,
+                               save_format=save_format)
 
-    def save_weights(self, path, overwrite=True):
-        """Save the weights alone, atomically, to one file."""
+    def save_weights(self, path, overwrite=True, save_format=None):
+        """Save the weights alone, atomically, to one file (Keras's HDF5
+        format for a ``.h5``/``.hdf5``/``.keras`` name)."""
         from . import persistence
-        persistence.save_weights(self, path, overwrite=overwrite)
+        persistence.save_weights(self, path, overwrite=overwrite,
+                                 save_format=save_format)
 
-    def load_weights(self, path, by_name=False):
+    def load_weights(self, path, by_name=False, skip_mismatch=False):
         """Load weights saved by :meth:`save_weights` (or :meth:`save`),
         layer by layer in order as in Keras; everything is checked before
         any weight changes (``ValueError`` naming the layer)."""
         from . import persistence
-        persistence.load_weights(self, path, by_name=by_name)
+        persistence.load_weights(self, path, by_name=by_name,
+                                 skip_mismatch=skip_mismatch)
 
     def get_weights(self):
         """The weights of all layers as a list of NumPy arrays."""

@@ -245,3 +245,21 @@ def test_bidirectional_collects_both_directions_hooks(float64):
     np.testing.assert_allclose([p.eval() for p in layer.losses], expected)
     assert set(layer.constraints) == {forward.cell.kernel,
                                       backward.cell.kernel}
+
+
+def test_a_model_trains_on_the_loss_plus_every_layers_penalty(float64):
+    from theano_rnn.layers import Input
+    from theano_rnn.models import Model
+    x = Input(shape=(3,))
+    layer = Dense(2, kernel_regularizer=regularizers.l2(0.1),
+                  activity_regularizer=regularizers.l1(0.5))
+    model = Model(x, layer(x))
+    model.compile(optimizers.SGD(lr=1e-9), "mse")
+    rng = np.random.RandomState(3)
+    data, target = rng.randn(5, 3), rng.randn(5, 2)
+    kernel, bias = layer.get_weights()
+    output = data.dot(kernel) + bias
+    expected = (np.mean((output - target) ** 2) + 0.1 * (kernel ** 2).sum()
+                + 0.5 * np.abs(output).sum())
+    assert model.train_on_batch(data, target) == pytest.approx(expected,
+                                                               rel=1e-10)

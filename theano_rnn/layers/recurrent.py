@@ -7,7 +7,8 @@ The data path of one layer, shapes in comments::
     to time-major           (time, batch, input_dim)
     x * input dropout mask  the same mask at every step
     xw = x W + b            (time, batch, k * units)   all steps, one product
-    state_{-1}              (batch, units) zeros, or carried over (stateful)
+    state_{-1}              (batch, units) given (``initial_state``), carried
+                            over (stateful) or zeros
     scan over time:  state_t = cell.step(xw_t, state_{t-1}, U, rec. mask)
     output                  (batch, units) last h, or (batch, time, units)
 """
@@ -19,6 +20,7 @@ from .. import fused, random
 from ..cells import GRUCell, LSTMCell, SimpleRNNCell
 from ..recurrence import rnn
 from .base import Layer, check_rate
+from .shapes import as_list, first
 
 
 #: Values of the recurrent layers' ``implementation`` argument.
@@ -35,7 +37,9 @@ class RNN(Layer):
         Output the hidden state at every step (batch, time, units) instead of
         the last one (batch, units).
     return_state : bool
-        Also return the final states: ``[output, h]`` or ``[output, h, c]``.
+        Also return the final states: ``[output, h]`` or ``[output, h, c]``
+        (and, from :meth:`compute_output_shape` and :meth:`compute_mask`,
+        one shape / mask per output; the states carry no mask).
     go_backwards : bool
         Process the sequence from its end; with ``return_sequences`` the
         outputs come in that reversed order, as in Keras.
@@ -68,7 +72,24 @@ class RNN(Layer):
         faster; an error if this layer cannot use it.  ``'auto'`` (default):
         fused when the layer can (no ``unroll``, no ``truncate_gradient``,
         activations with a C implementation), scan otherwise.
+
+    The layer supports masks (``supports_masking``): masked steps carry the
+    states through unchanged.
+
+    Initial states
+    --------------
+    As in Keras 2, ``layer(x, initial_state=[h0])`` (``[h0, c0]`` for the
+    LSTM) makes the layer's inputs the list ``[x, h0, (c0)]``, each state of
+    shape ``(batch, units)``: :meth:`build`, :meth:`call`,
+    :meth:`compute_output_shape` and :meth:`compute_mask` take that list
+    (and a list of shapes / masks) as well as a lone ``x``.  The recurrence
+    starts from the given states on both paths, and gradients flow into
+    them.  A stateful layer given initial states starts this call from them
+    instead of its carried states (as Keras does) and still carries the
+    final states over.
     """
+
+    supports_masking = True
 
     def __init__(self, cell, return_sequences=False, return_state=False,
                  go_backwards=False, dropout=0.0, recurrent_dropout=0.0,
@@ -104,7 +125,34 @@ class RNN(Layer):
     def units(self):
         return self.cell.units
 
+    def _split_inputs(self, inputs, what="inputs"):
+        """``(x, [initial states])`` from ``x`` or ``[x, h0, (c0)]``; the
+        states list is empty when none are given."""
+        if as_list(inputs) is None:
+            return inputs, []
+        inputs = as_list(inputs)
+        n_states = len(self.cell.state_names)
+        if len(inputs) not in (1, 1 + n_states):
+            raise ValueError(
+                "layer %r expects %s [x] or [x, %s] (the input and its "
+                "initial states), got a list of %d" % (
+                    self.name, what, ", ".join(
+                        "initial " + n for n in self.cell.state_names),
+                    len(inputs)))
+        return inputs[0], inputs[1:]
+
     def build(self, input_shape):
+        input_shape, state_shapes = self._split_inputs(input_shape,
+                                                       "input shapes")
+        input_shape = tuple(input_shape)
+        for name, shape in zip(self.cell.state_names, state_shapes):
+            if (len(shape) != 2 or shape[-1] != self.units or
+                    None not in (shape[0], input_shape[0]) and
+                    shape[0] != input_shape[0]):
+                raise ValueError(
+                    "layer %r: the initial %s state must have shape (%s, "
+                    "%d), got %s" % (self.name, name, input_shape[0],
+                                     self.units, tuple(shape)))
         if len(input_shape) != 3:
             raise ValueError(
                 "layer %r expects inputs of shape (batch, steps, features), "
@@ -154,7 +202,23 @@ class RNN(Layer):
         return random.dropout_mask(self.stream, (batch, width), rate,
                                    theano.config.floatX)
 
+    def __call__(self, inputs, initial_state=None, **kwargs):
+        """Keras 2's ``layer(x, initial_state=[h0, (c0)])``: the states
+        become inputs of the node (``[x, h0, (c0)]``), so that they may
+        come from other layers and receive gradients."""
+        if initial_state is not None:
+            if not isinstance(initial_state, (list, tuple)):
+                initial_state = [initial_state]
+            if isinstance(inputs, (list, tuple)):
+                raise ValueError("layer %r: give the initial states either "
+                                 "in the inputs list or as initial_state=, "
+                                 "not both" % self.name)
+            inputs = [inputs] + list(initial_state)
+        return super(RNN, self).__call__(inputs, **kwargs)
+
     def call(self, inputs, mask=None, training=False):
+        inputs, given_states = self._split_inputs(inputs)
+        mask = first(mask)
         if inputs.ndim != 3:
             raise ValueError("layer %r expects a 3-D input (batch, steps, "
                              "features), got %d-D" % (self.name, inputs.ndim))
@@ -170,7 +234,10 @@ class RNN(Layer):
         if training and self.recurrent_dropout:
             recurrent_mask = self._dropout_mask(batch, self.units,
                                                 self.recurrent_dropout)
-        if self.stateful:
+        if given_states:
+            initial_states = [T.cast(state, xw.dtype)
+                              for state in given_states]
+        elif self.stateful:
             initial_states = [T.cast(state, xw.dtype) for state in self.states]
         else:
             initial_states = [T.zeros((batch, self.units), dtype=xw.dtype)
@@ -230,6 +297,7 @@ class RNN(Layer):
             state.set_value(value.astype(state.dtype))
 
     def compute_output_shape(self, input_shape):
+        input_shape, _ = self._split_inputs(input_shape, "input shapes")
         if self.return_sequences:
             shape = (input_shape[0], input_shape[1], self.units)
         else:
@@ -240,7 +308,11 @@ class RNN(Layer):
         return shape
 
     def compute_mask(self, inputs, mask=None):
-        return mask if self.return_sequences else None
+        mask = first(mask)
+        output_mask = mask if self.return_sequences else None
+        if self.return_state:
+            return [output_mask] + [None] * len(self.cell.state_names)
+        return output_mask
 
     def get_config(self):
         config = super(RNN, self).get_config()

@@ -1,9 +1,24 @@
-"""Bidirectional: a recurrent layer run forwards and backwards."""
+"""Wrappers: ``Bidirectional`` (a recurrent layer run forwards and
+backwards) and ``TimeDistributed`` (a layer applied at every time step)."""
+import numpy as np
 import theano.tensor as T
 
 from .base import Layer
+from .shapes import as_list, first
 
 _MERGE_MODES = ("concat", "sum", "mul", "ave")
+
+
+def backward_seed(seed):
+    """The dropout seed of a Bidirectional's backward layer: a fixed
+    function of the forward layer's ``seed`` that differs from it, so that
+    the two directions draw independent masks and both stay reproducible.
+    ``None`` (seed from ``np.random``) stays ``None``: each layer then draws
+    its own seed."""
+    if seed is None:
+        return None
+    derived = int(np.random.RandomState(seed).randint(1, 2 ** 31 - 1))
+    return derived if derived != seed else derived % (2 ** 31 - 2) + 1
 
 
 class Bidirectional(Layer):
@@ -11,9 +26,14 @@ class Bidirectional(Layer):
     then merge the two outputs (Schuster & Paliwal, 1997).
 
     The backward copy is built from ``layer.get_config()`` with
-    ``go_backwards`` flipped; its sequence output is reversed back so that
+    ``go_backwards`` flipped and its own dropout seed
+    (:func:`backward_seed`); its sequence output is reversed back so that
     step ``t`` of both halves refers to the same input step.  Weights: the
     forward layer's, then the backward layer's.
+
+    With ``return_state=True`` on ``layer`` the output is ``[merged,
+    forward states..., backward states...]``; initial states are given as
+    ``[x, forward states..., backward states...]`` (Keras 2's order).
 
     Parameters
     ----------
@@ -21,13 +41,12 @@ class Bidirectional(Layer):
     merge_mode : {'concat', 'sum', 'mul', 'ave'}
     """
 
+    supports_masking = True
+
     def __init__(self, layer, merge_mode="concat", **kwargs):
         if merge_mode not in _MERGE_MODES:
             raise ValueError("merge_mode must be one of %s, got %r"
                              % (", ".join(_MERGE_MODES), merge_mode))
-        if getattr(layer, "return_state", False):
-            raise ValueError("Bidirectional does not support layers with "
-                             "return_state=True")
         kwargs.setdefault("batch_input_shape", layer.batch_input_shape)
         super(Bidirectional, self).__init__(**kwargs)
         config = layer.get_config()
@@ -35,30 +54,60 @@ class Bidirectional(Layer):
         self.forward_layer = layer
         self.backward_layer = type(layer).from_config(dict(
             config, name="backward_" + config["name"],
-            go_backwards=not config["go_backwards"]))
+            go_backwards=not config["go_backwards"],
+            seed=backward_seed(config.get("seed"))))
         self.merge_mode = merge_mode
 
+    @property
+    def return_state(self):
+        return self.forward_layer.return_state
+
+    def _split(self, inputs):
+        """``(x, forward states, backward states)`` from ``x`` or the list
+        ``[x, forward states..., backward states...]``."""
+        if as_list(inputs) is None:
+            return inputs, [], []
+        inputs = as_list(inputs)
+        n = len(self.forward_layer.cell.state_names)
+        if len(inputs) not in (1, 1 + 2 * n):
+            raise ValueError(
+                "layer %r expects [x] or [x] + %d forward and %d backward "
+                "initial states, got a list of %d" % (self.name, n, n,
+                                                       len(inputs)))
+        return inputs[0], inputs[1:1 + n], inputs[1 + n:]
+
     def build(self, input_shape):
-        self.forward_layer.build(input_shape)
-        self.backward_layer.build(input_shape)
-        super(Bidirectional, self).build(input_shape)
+        x, forward, backward = self._split(input_shape)
+        self.forward_layer.build([x] + forward)
+        self.backward_layer.build([x] + backward)
+        super(Bidirectional, self).build(x)
 
     @property
     def weights(self):
         return self.forward_layer.weights + self.backward_layer.weights
 
     def call(self, inputs, mask=None, training=False):
-        forward = self.forward_layer.call(inputs, mask, training)
-        backward = self.backward_layer.call(inputs, mask, training)
+        x, forward_states, backward_states = self._split(inputs)
+        mask = first(mask)
+        forward = self.forward_layer.call([x] + forward_states, mask,
+                                          training)
+        backward = self.backward_layer.call([x] + backward_states, mask,
+                                            training)
+        states = []
+        if self.return_state:
+            states = forward[1:] + backward[1:]
+            forward, backward = forward[0], backward[0]
         if self.forward_layer.return_sequences:
             backward = backward[:, ::-1]          # back to input order
         if self.merge_mode == "concat":
-            return T.concatenate([forward, backward], axis=-1)
-        if self.merge_mode == "sum":
-            return forward + backward
-        if self.merge_mode == "mul":
-            return forward * backward
-        return (forward + backward) / 2
+            output = T.concatenate([forward, backward], axis=-1)
+        elif self.merge_mode == "sum":
+            output = forward + backward
+        elif self.merge_mode == "mul":
+            output = forward * backward
+        else:
+            output = (forward + backward) / 2
+        return [output] + states if self.return_state else output
 
     @property
     def stateful(self):
@@ -73,13 +122,22 @@ class Bidirectional(Layer):
         self.backward_layer.reset_states()
 
     def compute_output_shape(self, input_shape):
-        shape = self.forward_layer.compute_output_shape(input_shape)
+        x, _, _ = self._split(input_shape)
+        shape = self.forward_layer.compute_output_shape(x)
+        states = []
+        if self.return_state:
+            shape, states = shape[0], shape[1:]
         if self.merge_mode == "concat":
-            return tuple(shape[:-1]) + (2 * shape[-1],)
-        return shape
+            shape = tuple(shape[:-1]) + (2 * shape[-1],)
+        return [shape] + states * 2 if self.return_state else shape
 
     def compute_mask(self, inputs, mask=None):
-        return self.forward_layer.compute_mask(inputs, mask)
+        x, _, _ = self._split(inputs)
+        mask = first(mask)
+        output_mask = self.forward_layer.compute_mask(x, mask)
+        if self.return_state:
+            return output_mask[:1] + output_mask[1:] * 2
+        return output_mask
 
     def get_config(self):
         config = super(Bidirectional, self).get_config()

@@ -1,16 +1,35 @@
-"""Layers, Keras-2 style: ``Embedding``, ``SimpleRNN``, ``LSTM``, ``GRU``,
-``Dense``, ``Dropout`` and ``Bidirectional``.
+"""Layers, Keras-2 style: the recurrent layers (``SimpleRNN``, ``LSTM``,
+``GRU``), ``Embedding``, the core layers (``Dense``, ``Dropout``,
+``SpatialDropout1D``, ``Activation``, ``RepeatVector``, ``Masking``,
+``Permute``, ``Reshape``, ``Flatten``, ``Lambda``), the merge layers and
+functions (Keras 2's ``Concatenate``/``concatenate``... and Keras 1's
+``Merge``/``merge``), ``Conv1D``, the 1-D pooling layers,
+``BatchNormalization`` and the wrappers ``Bidirectional`` and
+``TimeDistributed``.
 
 See :mod:`theano_rnn.layers.base` for the protocol every layer follows.
 """
 from .base import Layer
-from .core import Dense, Dropout
+from .convolutional import Conv1D, Convolution1D
+from .core import (Activation, Dense, Dropout, Flatten, Lambda, Masking,
+                   Permute, RepeatVector, Reshape, SpatialDropout1D)
 from .embeddings import Embedding
+from .merging import (Add, Average, Concatenate, Dot, Maximum, Merge, Minimum,
+                      Multiply, Subtract, add, average, concatenate, dot,
+                      maximum, merge, minimum, multiply, subtract)
+from .normalization import BatchNormalization
+from .pooling import (AveragePooling1D, GlobalAveragePooling1D,
+                      GlobalMaxPooling1D, MaxPooling1D)
 from .recurrent import GRU, LSTM, RNN, SimpleRNN
-from .wrappers import Bidirectional
+from .wrappers import Bidirectional, TimeDistributed
 
-_LAYERS = {cls.__name__: cls for cls in
-           (Dense, Dropout, Embedding, SimpleRNN, LSTM, GRU, Bidirectional)}
+_LAYERS = {cls.__name__: cls for cls in (
+    Dense, Dropout, SpatialDropout1D, Activation, RepeatVector, Masking,
+    Permute, Reshape, Flatten, Lambda, Embedding, SimpleRNN, LSTM, GRU,
+    Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, Dot,
+    Merge, Conv1D, Convolution1D, MaxPooling1D, AveragePooling1D,
+    GlobalMaxPooling1D, GlobalAveragePooling1D, BatchNormalization,
+    Bidirectional, TimeDistributed)}
 
 
 def serialize(layer):
@@ -29,5 +48,6 @@ def deserialize(spec):
     return cls.from_config(dict(spec.get("config", {})))
 
 
-__all__ = ["Layer", "Dense", "Dropout", "Embedding", "RNN", "SimpleRNN",
-           "LSTM", "GRU", "Bidirectional", "serialize", "deserialize"]
+__all__ = ["Layer", "RNN", "serialize", "deserialize",
+           "add", "subtract", "multiply", "average", "maximum", "minimum",
+           "concatenate", "dot", "merge"] + sorted(_LAYERS)

@@ -28,3 +28,38 @@ def first(value):
 def shape_str(shape):
     """``(None, 5, 2)`` -> ``'(None, 5, 2)'``; lists become tuples."""
     return str(tuple(shape)) if shape is not None else "None"
+
+
+def check_rank(layer, input_shape, ndim=None, min_ndim=None,
+               what="inputs"):
+    """Raise ``ValueError`` naming ``layer`` unless ``input_shape`` is a
+    single shape of rank ``ndim`` (or at least ``min_ndim``); returns it as a
+    tuple."""
+    if as_list(input_shape) is not None or input_shape is None:
+        raise ValueError("layer %r expects a single input, got %s"
+                         % (layer.name, _describe(input_shape)))
+    shape = tuple(input_shape)
+    if ndim is not None and len(shape) != ndim:
+        raise ValueError("layer %r expects %s of rank %d, got shape %s "
+                         "(rank %d)" % (layer.name, what, ndim,
+                                        shape_str(shape), len(shape)))
+    if min_ndim is not None and len(shape) < min_ndim:
+        raise ValueError("layer %r expects %s of rank %d or more, got "
+                         "shape %s (rank %d)" % (layer.name, what, min_ndim,
+                                                 shape_str(shape), len(shape)))
+    return shape
+
+
+def _describe(value):
+    items = as_list(value)
+    if items is None:
+        return repr(value)
+    return "a list of %d: %s" % (len(items), ", ".join(
+        shape_str(v) if isinstance(v, (list, tuple)) else repr(v)
+        for v in items))
+
+
+def no_mask(self, inputs, mask=None):
+    """``compute_mask`` of a layer whose output carries no mask (Keras's
+    default for layers without ``supports_masking``)."""
+    return None

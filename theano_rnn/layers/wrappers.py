@@ -4,7 +4,7 @@ import numpy as np
 import theano.tensor as T
 
 from .base import Layer
-from .shapes import as_list, first
+from .shapes import as_list, check_rank, first
 
 _MERGE_MODES = ("concat", "sum", "mul", "ave")
 
@@ -21,7 +21,32 @@ def backward_seed(seed):
     return derived if derived != seed else derived % (2 ** 31 - 2) + 1
 
 
-class Bidirectional(Layer):
+class Wrapper(Layer):
+    """A layer around another, ``self.layer``; its config holds the wrapped
+    layer's ``{'class_name', 'config'}`` under ``'layer'``, as in Keras."""
+
+    def __init__(self, layer, **kwargs):
+        if not isinstance(layer, Layer):
+            raise TypeError("%s wraps a layer, got %r"
+                            % (type(self).__name__, layer))
+        super(Wrapper, self).__init__(**kwargs)
+        self.layer = layer
+
+    def get_config(self):
+        config = super(Wrapper, self).get_config()
+        config.update(layer={"class_name": type(self.layer).__name__,
+                             "config": self.layer.get_config()})
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        from . import deserialize
+        config = dict(config)
+        layer = deserialize(config.pop("layer"))
+        return cls(layer, **config)
+
+
+class Bidirectional(Wrapper):
     """Run ``layer`` over the sequence forwards and a copy of it backwards,
     then merge the two outputs (Schuster & Paliwal, 1997).
 
@@ -48,15 +73,19 @@ class Bidirectional(Layer):
             raise ValueError("merge_mode must be one of %s, got %r"
                              % (", ".join(_MERGE_MODES), merge_mode))
         kwargs.setdefault("batch_input_shape", layer.batch_input_shape)
-        super(Bidirectional, self).__init__(**kwargs)
+        super(Bidirectional, self).__init__(layer, **kwargs)
         config = layer.get_config()
         config.pop("batch_input_shape", None)
-        self.forward_layer = layer
         self.backward_layer = type(layer).from_config(dict(
             config, name="backward_" + config["name"],
             go_backwards=not config["go_backwards"],
             seed=backward_seed(config.get("seed"))))
         self.merge_mode = merge_mode
+
+    @property
+    def forward_layer(self):
+        """The wrapped layer, run forwards."""
+        return self.layer
 
     @property
     def return_state(self):
@@ -141,14 +170,89 @@ class Bidirectional(Layer):
 
     def get_config(self):
         config = super(Bidirectional, self).get_config()
-        config.update(merge_mode=self.merge_mode,
-                      layer={"class_name": type(self.forward_layer).__name__,
-                             "config": self.forward_layer.get_config()})
+        config.update(merge_mode=self.merge_mode)
         return config
 
-    @classmethod
-    def from_config(cls, config):
-        from . import deserialize
-        config = dict(config)
-        layer = deserialize(config.pop("layer"))
-        return cls(layer, **config)
+
+class TimeDistributed(Wrapper):
+    """Apply ``layer`` to every step of a sequence: input (batch, steps,
+    ...), ``layer`` sees (batch * steps, ...) and its output is folded back
+    to (batch, steps, ...).  ``layer`` may be any layer, a recurrent one
+    included: over a 4-D input (batch, t1, t2, features) an LSTM runs over
+    the t2 axis of each of the batch * t1 sub-sequences.  Weights are
+    ``layer``'s, shared by all steps.
+
+    Masks as Keras 2: an input mask (batch, steps, ...) reaches ``layer`` as
+    (batch * steps, ...); the output mask is ``layer``'s, folded back, or,
+    when ``layer`` gives none, the input mask reduced to (batch, steps).
+    """
+
+    supports_masking = True
+
+    def __init__(self, layer, **kwargs):
+        if getattr(layer, "stateful", False):
+            raise ValueError("TimeDistributed cannot wrap the stateful layer "
+                             "%r: its states would be carried from step to "
+                             "step of the outer sequence" % layer.name)
+        super(TimeDistributed, self).__init__(layer, **kwargs)
+
+    def _inner_shape(self, input_shape):
+        batch, steps = input_shape[:2]
+        merged = batch * steps if None not in (batch, steps) else None
+        return (merged,) + tuple(input_shape[2:])
+
+    def build(self, input_shape):
+        input_shape = check_rank(self, input_shape, min_ndim=3,
+                                 what="inputs (batch, steps, ...)")
+        if not self.layer.built:
+            self.layer.build(self._inner_shape(input_shape))
+        super(TimeDistributed, self).build(input_shape)
+
+    @property
+    def weights(self):
+        return self.layer.weights
+
+    @property
+    def trainable_weights(self):
+        return self.layer.trainable_weights if self.trainable else []
+
+    @property
+    def non_trainable_weights(self):
+        return (self.layer.non_trainable_weights if self.trainable
+                else self.layer.weights)
+
+    def state_updates(self, training):
+        return self.layer.state_updates(training)
+
+    @staticmethod
+    def _fold(x):
+        """(batch, steps, ...) -> (batch * steps, ...)"""
+        return x.reshape((-1,) + tuple(x.shape[2:]), ndim=x.ndim - 1)
+
+    @staticmethod
+    def _unfold(y, like):
+        """(batch * steps, ...) -> (batch, steps, ...) with ``like``'s
+        first two axes."""
+        return y.reshape((like.shape[0], like.shape[1]) + tuple(y.shape[1:]),
+                         ndim=y.ndim + 1)
+
+    def call(self, inputs, mask=None, training=False):
+        inner_mask = None if mask is None else self._fold(mask)
+        output = self.layer.call(self._fold(inputs), mask=inner_mask,
+                                 training=training)
+        return self._unfold(output, inputs)
+
+    def compute_output_shape(self, input_shape):
+        inner = self.layer.compute_output_shape(self._inner_shape(input_shape))
+        return tuple(input_shape[:2]) + tuple(inner[1:])
+
+    def compute_mask(self, inputs, mask=None):
+        inner_mask = None if mask is None else self._fold(mask)
+        output_mask = self.layer.compute_mask(self._fold(inputs), inner_mask)
+        if output_mask is not None:
+            return self._unfold(output_mask, inputs)
+        if mask is None:
+            return None
+        while mask.ndim > 2:
+            mask = T.any(mask, axis=-1)
+        return mask

@@ -19,7 +19,7 @@ def build_and_call(layer, arrays, masks=None, training=False):
     """``(outputs, output masks, symbolic inputs, symbolic output)``.
 
     ``arrays`` is one array or a list (a multi-input layer); the layer is
-    built on their shapes with the batch axis ``None``.  ``masks`` (an array,
+    built (unless it is) on their shapes with the batch axis ``None``.  ``masks`` (an array,
     or a list with ``None`` entries) become symbolic mask inputs."""
     several = isinstance(arrays, list)
     arrays = arrays if several else [arrays]
@@ -28,7 +28,8 @@ def build_and_call(layer, arrays, masks=None, training=False):
     mask_syms = [None if m is None else symbolic(m, "m%d" % i)
                  for i, m in enumerate(mask_list)]
     shapes = [(None,) + a.shape[1:] for a in arrays]
-    layer.build(shapes if several else shapes[0])
+    if not layer.built:
+        layer.build(shapes if several else shapes[0])
     inputs = syms if several else syms[0]
     mask_arg = (mask_syms if several else mask_syms[0]) if mask_list else None
     output = layer.call(inputs, mask=mask_arg, training=training)

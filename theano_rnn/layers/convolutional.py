@@ -112,7 +112,7 @@ class Conv1D(KernelLayer):
         return self.dilation_rate * (self.kernel_size - 1) + 1
 
     def build(self, input_shape):
-        input_shape = check_rank(self, input_shape, 3,
+        input_shape = check_rank(self, input_shape, 3, what=
                                  "inputs (batch, steps, features)")
         input_dim = input_shape[-1]
         if input_dim is None:

@@ -14,14 +14,13 @@ from theano.tensor.signal.pool import pool_2d
 
 from ..cells import check_positive_int
 from .base import Layer
-from .convolutional import PADDINGS, _single, conv_output_length
+from .convolutional import PADDINGS, _single, conv_output_length, pad_steps
 from .core import check_data_format
 from .shapes import check_rank, first, no_mask
 
 
 class _Pooling1D(Layer):
     compute_mask = no_mask
-    mode = None                                  # pool_2d's mode
 
     def __init__(self, pool_size=2, strides=None, padding="valid",
                  data_format="channels_last", **kwargs):
@@ -40,7 +39,7 @@ class _Pooling1D(Layer):
         self.data_format = "channels_last"
 
     def build(self, input_shape):
-        input_shape = check_rank(self, input_shape, 3,
+        input_shape = check_rank(self, input_shape, 3, what=
                                  "inputs (batch, steps, features)")
         if conv_output_length(input_shape[1], self.pool_size, self.strides,
                               self.padding) == 0:
@@ -55,14 +54,16 @@ class _Pooling1D(Layer):
         p = self.pool_size
         return p - 2 if p > 2 and p % 2 == 1 else p - 1
 
-    def call(self, inputs, mask=None, training=False):
+    def _pool(self, inputs, mode, pad=0, steps=None):
+        """``pool_2d`` over the steps of (batch, steps, features), cropped
+        to ``ceil(steps / strides)`` windows for ``padding='same'`` (``steps``:
+        the unpadded input's, by default ``inputs``')."""
+        steps = inputs.shape[1] if steps is None else steps
         image = inputs.dimshuffle(0, 2, 1, "x")     # (batch, features, steps, 1)
         out = pool_2d(image, ws=(self.pool_size, 1), stride=(self.strides, 1),
-                      pad=(self._left_padding(), 0), ignore_border=True,
-                      mode=self.mode)
+                      pad=(pad, 0), ignore_border=True, mode=mode)
         if self.padding == "same":
-            out = out[:, :, :(inputs.shape[1] + self.strides - 1)
-                      // self.strides]
+            out = out[:, :, :(steps + self.strides - 1) // self.strides]
         return out[:, :, :, 0].dimshuffle(0, 2, 1)
 
     def compute_output_shape(self, input_shape):
@@ -80,12 +81,31 @@ class _Pooling1D(Layer):
 
 class MaxPooling1D(_Pooling1D):
     """Maximum over each window.  No mask."""
-    mode = "max"
+
+    def call(self, inputs, mask=None, training=False):
+        return self._pool(inputs, "max", pad=self._left_padding())
 
 
 class AveragePooling1D(_Pooling1D):
-    """Mean over each window (of its real steps).  No mask."""
-    mode = "average_exc_pad"
+    """Mean over each window (of its real steps).  No mask.
+
+    With ``padding='same'`` it is computed as the windows' sums of the
+    zero-padded input over their counts of real steps: Theano's average
+    pooling has no gradient with padding."""
+
+    def call(self, inputs, mask=None, training=False):
+        if self.padding == "valid":
+            return self._pool(inputs, "average_exc_pad")
+        left = self._left_padding()
+        steps = inputs.shape[1]
+        windows = (steps + self.strides - 1) // self.strides
+        right = T.maximum(0, (windows - 1) * self.strides + self.pool_size
+                          - steps - left)
+        sums = self._pool(pad_steps(inputs, left, right), "sum",
+                          steps=steps)
+        counts = self._pool(pad_steps(T.ones_like(inputs[:, :, :1]), left,
+                                      right), "sum", steps=steps)
+        return sums / T.addbroadcast(counts, 2)
 
 
 class _GlobalPooling1D(Layer):
@@ -100,7 +120,7 @@ class _GlobalPooling1D(Layer):
 
     def build(self, input_shape):
         super(_GlobalPooling1D, self).build(check_rank(
-            self, input_shape, 3, "inputs (batch, steps, features)"))
+            self, input_shape, 3, what="inputs (batch, steps, features)"))
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], input_shape[2])

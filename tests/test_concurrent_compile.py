@@ -47,7 +47,7 @@ CHILD = textwrap.dedent("""
     np.random.seed(0)
     model = Sequential([Embedding(50, 8, input_length=6), GRU(4),
                         Dense(1, activation="sigmoid")], seed=0)
-    model.compile("binary_crossentropy", "adam")
+    model.compile("adam", "binary_crossentropy")
     rng = np.random.RandomState(1)
     x = rng.randint(0, 50, (5, 6))
     y = rng.randint(0, 2, (5, 1)).astype("float32")

@@ -117,7 +117,7 @@ def model():
     np.random.seed(0)
     net = Sequential([Embedding(VOCAB, 4, input_length=STEPS), GRU(3),
                       Dense(CLASSES, activation="softmax")], seed=1)
-    net.compile("sparse_categorical_crossentropy", "adam", metrics=["acc"])
+    net.compile("adam", "sparse_categorical_crossentropy", metrics=["acc"])
     return net
 
 

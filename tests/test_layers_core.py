@@ -9,7 +9,8 @@ import theano.tensor as T
 from layer_harness import (build_and_call, check_gradient, round_trip,
                            train_one_epoch)
 from theano_rnn import activations
-from theano_rnn.layers import (Activation, Dense, Flatten, Lambda, Masking,
+from theano_rnn.layers import (Activation, Dense, Flatten,
+                               GlobalAveragePooling1D, Lambda, Masking,
                                Permute, RepeatVector, Reshape,
                                SpatialDropout1D)
 
@@ -179,9 +180,8 @@ def test_spatial_dropout_drops_whole_channels(rng):
 
 def test_core_layers_train_in_a_sequential(rng):
     x = rng.randn(8, 4, 3).astype(theano.config.floatX)
-    x[:, 3] = 0.0
     y = rng.randn(8, 1).astype(theano.config.floatX)
-    layers = [Masking(input_shape=(4, 3)), SpatialDropout1D(0.1),
+    layers = [SpatialDropout1D(0.1, input_shape=(4, 3)),
               Permute((2, 1)), Reshape((-1,)), Activation("tanh"),
               RepeatVector(2), Flatten(),
               Lambda(module_level_double), Dense(1)]
@@ -189,3 +189,17 @@ def test_core_layers_train_in_a_sequential(rng):
     assert model.output_shape == (None, 1)
     assert len(losses) == 1 and np.isfinite(losses[0])
     assert model.predict(x).shape == (8, 1)
+
+
+def test_masking_feeds_mask_consumers_and_refuses_the_others(rng):
+    x = rng.randn(8, 4, 3).astype(theano.config.floatX)
+    x[:4, 3] = 0.0
+    y = rng.randn(8, 1).astype(theano.config.floatX)
+    model, losses = train_one_epoch(
+        [Masking(input_shape=(4, 3)), Activation("relu"),
+         GlobalAveragePooling1D(), Dense(1)], x, y)
+    assert np.isfinite(losses[0])
+    # a layer without mask support after Masking: Keras's TypeError
+    with pytest.raises(TypeError, match="does not support masking"):
+        train_one_epoch([Masking(input_shape=(4, 3)), Permute((2, 1)),
+                         Flatten(), Dense(1)], x, y)

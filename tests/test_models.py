@@ -40,7 +40,7 @@ def compiled():
     """A compiled LSTM classifier for tests that do not train it."""
     np.random.seed(0)
     model = lstm_classifier()
-    model.compile("binary_crossentropy", "adam", metrics=["acc"])
+    model.compile("adam", "binary_crossentropy", metrics=["acc"])
     return model
 
 
@@ -143,12 +143,12 @@ def test_metric_names_are_logged_as_written_and_evaluate_without_metrics():
     x, bits = bit_strings(4)
     model = Sequential([GRU(4, input_shape=(4, 1)),
                         Dense(1, activation="sigmoid")])
-    model.compile("binary_crossentropy", "sgd", metrics=["accuracy", "mse"])
+    model.compile("sgd", "binary_crossentropy", metrics=["accuracy", "mse"])
     history = model.fit(x, bits[:, 0], epochs=1, verbose=0,
                         validation_data=(x, bits[:, 0]))
     assert sorted(history.history) == ["accuracy", "loss", "mse",
                                        "val_accuracy", "val_loss", "val_mse"]
-    model.compile("mse", "sgd")
+    model.compile("sgd", "mse")
     assert isinstance(model.evaluate(x, bits[:, :1]), float)
 
 
@@ -157,7 +157,7 @@ def test_validation_split_validates_on_the_last_samples_before_shuffling():
     y = bits[:, 0]
     np.random.seed(0)
     model = lstm_classifier()
-    model.compile("binary_crossentropy", "adam", metrics=["acc"])
+    model.compile("adam", "binary_crossentropy", metrics=["acc"])
     history = model.fit(x, y, batch_size=4, epochs=2, verbose=0,
                         validation_split=0.25)
     assert sorted(history.history) == ["acc", "loss", "val_acc", "val_loss"]
@@ -190,7 +190,7 @@ def test_early_stopping_stops_training(compiled, data):
 def test_terminate_on_nan_stops_a_diverging_run_by_default(capsys):
     x, bits = bit_strings(4)
     model = Sequential([LSTM(4, input_shape=(4, 1)), Dense(1)])
-    model.compile("mse", optimizers.SGD(lr=1e12))
+    model.compile(optimizers.SGD(lr=1e12), "mse")
     history = model.fit(x, bits[:, :1], batch_size=2, epochs=5, verbose=0)
     assert len(history.epoch) == 1
     assert not np.isfinite(history.history["loss"][0])
@@ -209,7 +209,7 @@ def test_sparse_targets_may_be_a_vector_and_masked_steps_do_not_count():
     model = Sequential([Embedding(6, 4, input_length=5, mask_zero=True),
                         LSTM(6, return_sequences=True),
                         Dense(3, activation="softmax")])
-    model.compile("sparse_categorical_crossentropy", "adam", metrics=["acc"])
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["acc"])
     loss, acc = model.evaluate(x, y)
     y_changed = y.copy()
     y_changed[:, :2] = 2 - y_changed[:, :2]
@@ -220,7 +220,7 @@ def test_sparse_targets_may_be_a_vector_and_masked_steps_do_not_count():
     # A vector target for a (batch, classes) output.
     model2 = Sequential([Embedding(6, 4, input_length=5), LSTM(6),
                          Dense(3, activation="softmax")])
-    model2.compile("sparse_categorical_crossentropy", "adam", metrics=["acc"])
+    model2.compile("adam", "sparse_categorical_crossentropy", metrics=["acc"])
     first = model2.evaluate(x, x[:, -1] % 3)
     model2.fit(x, x[:, -1] % 3, epochs=20, batch_size=4, verbose=0)
     assert model2.evaluate(x, x[:, -1] % 3)[0] < first[0]
@@ -235,7 +235,7 @@ def test_lstm_learns_the_parity_of_4_bit_strings():
     model = Sequential([LSTM(16, input_shape=(4, 1),
                              recurrent_activation="sigmoid"),
                         Dense(1, activation="sigmoid")], seed=1)
-    model.compile("binary_crossentropy", optimizers.Adam(lr=0.02),
+    model.compile(optimizers.Adam(lr=0.02), "binary_crossentropy",
                   metrics=["acc"])
     model.fit(x, y, batch_size=16, epochs=150, verbose=0)
     loss, acc = model.evaluate(x, y)
@@ -248,7 +248,7 @@ def test_gru_learns_the_adding_problem():
     x_test, y_test = adding_problem(200, 6, rng)
     np.random.seed(0)
     model = Sequential([GRU(16, input_shape=(6, 2)), Dense(1)], seed=1)
-    model.compile("mse", optimizers.Adam(lr=0.01))
+    model.compile(optimizers.Adam(lr=0.01), "mse")
     history = model.fit(x, y, batch_size=16, epochs=40, verbose=0,
                         validation_data=(x_test, y_test))
     # Predicting the mean gives the variance of the sum, 2/12 = 0.167.
@@ -264,7 +264,7 @@ def test_lstm_with_dropout_learns_xor_of_first_and_last_bit():
                              recurrent_dropout=0.1, seed=1),
                         Dropout(0.1, seed=2),
                         Dense(1, activation="sigmoid")], seed=3)
-    model.compile("binary_crossentropy", optimizers.Adam(lr=0.02),
+    model.compile(optimizers.Adam(lr=0.02), "binary_crossentropy",
                   metrics=["acc"])
     history = model.fit(x, y, batch_size=16, epochs=100, verbose=0)
     assert model.evaluate(x, y)[1] >= 0.95
@@ -281,7 +281,7 @@ def _dropout_run(np_seed, model_seed):
     model = Sequential([LSTM(4, input_shape=(4, 1), dropout=0.2,
                              recurrent_dropout=0.2),
                         Dense(1, activation="sigmoid")], seed=model_seed)
-    model.compile("binary_crossentropy", "adam")
+    model.compile("adam", "binary_crossentropy")
     model.fit(x, bits[:, 1], batch_size=5, epochs=3, verbose=0)
     return model.get_weights()
 

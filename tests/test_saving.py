@@ -34,7 +34,7 @@ def trained(tmp_path_factory):
     """A compiled and briefly trained dropout model, and its file."""
     np.random.seed(0)
     model = dropout_model()
-    model.compile("binary_crossentropy", optimizers.Adam(lr=0.01),
+    model.compile(optimizers.Adam(lr=0.01), "binary_crossentropy",
                   metrics=["acc"])
     model.fit(*task(), batch_size=8, epochs=2, verbose=0)
     path = str(tmp_path_factory.mktemp("saved") / "model.npz")
@@ -105,7 +105,7 @@ def test_training_resumes_exactly_after_save_and_load(tmp_path, model_seed):
     def start():
         np.random.seed(0)
         model = dropout_model(seed=model_seed)
-        model.compile("binary_crossentropy", optimizers.Adam(lr=0.01))
+        model.compile(optimizers.Adam(lr=0.01), "binary_crossentropy")
         return model
 
     straight = start()
@@ -162,7 +162,7 @@ def doubled_mse(y_true, y_pred):
 
 def test_custom_losses_are_found_through_custom_objects(tmp_path):
     model = Sequential([Dense(1, input_shape=(3,))])
-    model.compile(doubled_mse, "sgd", metrics=["mae"])
+    model.compile("sgd", doubled_mse, metrics=["mae"])
     path = str(tmp_path / "custom.npz")
     model.save(path)
     with pytest.raises(ModelFileError, match="custom_objects.*doubled_mse"):
@@ -175,7 +175,7 @@ def test_custom_losses_are_found_through_custom_objects(tmp_path):
 
 def test_model_checkpoint_writes_loadable_models_with_metadata(tmp_path):
     model = Sequential([Dense(1, input_shape=(3,))])
-    model.compile("mse", "sgd")
+    model.compile("sgd", "mse")
     model.metadata = {"task": "demo"}
     pattern = str(tmp_path / "epoch{epoch:02d}.npz")
     model.fit(np.ones((4, 3)), np.zeros(4), epochs=2, verbose=0,

@@ -35,6 +35,7 @@ import theano.tensor as T
 
 from . import activations, initializers
 from .fastmath import affine
+from .validation import is_integer
 
 
 def _recurrent_input(h_tm1, recurrent_mask):
@@ -133,8 +134,7 @@ def gru_step_reset_after(xw_t, h_tm1, recurrent_kernel, recurrent_bias,
 
 def check_positive_int(value, argument):
     """Raise ``ValueError`` unless ``value`` is a positive integer."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) \
-            or value < 1:
+    if not is_integer(value) or value < 1:
         raise ValueError("%s must be a positive integer, got %r"
                          % (argument, value))
     return int(value)

@@ -9,14 +9,15 @@ Seeds come from NumPy's global generator unless given, so
 import numpy as np
 from theano.sandbox.rng_mrg import MRG_RandomStream
 
+from .validation import is_integer
+
 
 def make_stream(seed=None):
     """A new ``MRG_RandomStream``, seeded from ``np.random`` when ``seed`` is
     ``None``."""
     if seed is None:
         seed = int(np.random.randint(1, 2 ** 30))
-    elif isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) \
-            or not 0 < seed < 2 ** 31 - 1:
+    elif not is_integer(seed) or not 0 < seed < 2 ** 31 - 1:
         raise ValueError("seed must be None or an integer in [1, 2**31 - 1), "
                          "got %r" % (seed,))
     return MRG_RandomStream(int(seed))

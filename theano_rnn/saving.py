@@ -8,8 +8,9 @@ A saved file is an ``.npz`` archive -- a zip of ``.npy`` members, written by
   ``format`` says what the file is (:data:`MODEL_FORMAT` or
   :data:`WEIGHTS_FORMAT`), ``version`` which revision of that format, and
   ``groups`` how many arrays each group holds; everything else is up to the
-  writer (:mod:`theano_rnn.models` puts the architecture, the compile
-  settings, the RNG positions and the user's ``metadata`` there).  Readers
+  writer (:mod:`theano_rnn.models.persistence` puts the architecture, the
+  compile settings, the RNG positions and the user's ``metadata`` there).
+  Readers
   ignore entries they do not know, so a new entry that older readers may
   safely skip (as ``metadata``) needs no new version.
 * the arrays, one member per array, named ``<group>/<index>`` with a
@@ -40,9 +41,12 @@ import zlib
 
 import numpy as np
 
-#: ``format`` of a whole model (:meth:`theano_rnn.models.Sequential.save`).
+from .validation import is_integer
+
+#: ``format`` of a whole model (``model.save``; see
+#: :mod:`theano_rnn.models.persistence`).
 MODEL_FORMAT = "theano_rnn.model"
-#: ``format`` of weights only (:meth:`theano_rnn.models.Sequential.save_weights`).
+#: ``format`` of weights only (``model.save_weights``).
 WEIGHTS_FORMAT = "theano_rnn.weights"
 #: The newest version of both formats that this library reads and writes.
 VERSION = 1
@@ -270,8 +274,7 @@ def _decode_header(array, formats):
         raise ModelFileError("expected a %s file, found a %r file%s"
                              % (_names(formats), found, hint))
     version = header.get("version")
-    if isinstance(version, bool) or not isinstance(version, int) or \
-            version < 1:
+    if not is_integer(version) or version < 1:
         raise ModelFileError("invalid format version %r; expected an integer "
                              "from 1 to %d" % (version, VERSION))
     if version > VERSION:

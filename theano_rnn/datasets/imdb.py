@@ -59,7 +59,6 @@ import contextlib
 import gzip
 import hashlib
 import http.client
-import numbers
 import os
 import re
 import sys
@@ -75,6 +74,7 @@ import numpy as np
 
 from . import DATA_ENV, DatasetError, cache_dir, search_locations
 from ..preprocessing.text import clean_review, text_to_word_sequence
+from ..validation import is_integer
 
 #: Where the official archive is downloaded from.
 URL = "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz"
@@ -244,8 +244,7 @@ def _check_int(name, value, minimum, allow_none=False, why=""):
     """Raise ValueError unless ``value`` is an int >= ``minimum``."""
     if value is None and allow_none:
         return
-    if (isinstance(value, bool) or not isinstance(value, numbers.Integral)
-            or value < minimum):
+    if not is_integer(value) or value < minimum:
         raise ValueError("`%s` must be %san int >= %d%s, got %r"
                          % (name, "None or " if allow_none else "", minimum,
                             why, value))

@@ -9,9 +9,10 @@ over two periods, starting at a random phase::
 
 The input is ``wave[:seq_length]`` and the target is ``wave[seq_length]``.
 """
-import numbers
 
 import numpy as np
+
+from ..validation import is_integer
 
 #: Both the range of the random start and the span sampled (two periods).
 SPAN = 4 * np.pi
@@ -63,7 +64,6 @@ def load_data(num_train=1000, num_test=200, seq_length=50, seed=0):
 
 
 def _check_positive(name, value):
-    if (isinstance(value, bool) or not isinstance(value, numbers.Integral)
-            or value <= 0):
+    if not is_integer(value) or value <= 0:
         raise ValueError("`%s` must be a positive int, got %r"
                          % (name, value))

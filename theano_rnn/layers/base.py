@@ -14,11 +14,32 @@ Shapes are tuples that include the batch axis as ``None``, as in Keras:
 Weights are ``theano.shared`` variables listed by :attr:`Layer.weights` in
 Keras's order; :meth:`get_weights` and :meth:`set_weights` exchange them as
 NumPy arrays.
+
+Calling a layer on symbolic tensors (the functional API)
+--------------------------------------------------------
+``y = layer(x)`` (``x`` from :func:`~theano_rnn.layers.Input` or from another
+layer call, or a list of them) builds the layer if needed, computes its
+inference graph (``training=False``) and records a :class:`Node`: which
+layers and tensors went in, what came out, with their shapes and masks.
+The returned Theano variables carry
+
+* ``_keras_shape``: the Keras shape, batch axis first;
+* ``_keras_mask``: the output mask (``None`` without one);
+* ``_keras_history``: ``(layer, node_index, tensor_index)``,
+
+so models can be built from the recorded nodes
+(:mod:`theano_rnn.models.network` replays them, with ``training=True`` for
+the training graph) and code such as ``theano.function([x], layer.output)``
+works on them directly.  Calling a layer again on other tensors records
+another node and shares the weights.
 """
 import itertools
 
 import numpy as np
 import theano
+from theano.graph.basic import Variable
+
+from ..validation import is_integer
 
 _layer_counter = itertools.count(1)
 
@@ -33,6 +54,74 @@ def check_rate(value, argument):
         raise ValueError("%s must be a number in [0, 1), got %r"
                          % (argument, value))
     return rate
+
+
+class InputSpec(object):
+    """What a layer accepts, as in Keras: ``ndim`` (exact rank),
+    ``min_ndim`` and ``axes`` (``{axis: size}``, e.g. ``{-1: 16}`` once a
+    Dense layer is built for 16 features).  :meth:`Layer.__call__` checks
+    every input against ``layer.input_spec`` (one spec, or one per
+    input)."""
+
+    def __init__(self, ndim=None, min_ndim=None, axes=None, dtype=None):
+        self.ndim = ndim
+        self.min_ndim = min_ndim
+        self.axes = dict(axes or {})
+        self.dtype = dtype
+
+
+class Node(object):
+    """One call of ``outbound_layer`` on tensors, as Keras records it.
+
+    ``inbound_layers[i]``, ``node_indices[i]`` and ``tensor_indices[i]``
+    locate input ``i``: output ``tensor_indices[i]`` of node
+    ``node_indices[i]`` of that layer.  ``arguments`` are the keyword
+    arguments of the call other than the tensors (given to ``call`` again
+    when a model replays the node).  Input layers have nodes without
+    inbound layers.
+    """
+
+    def __init__(self, outbound_layer, inbound_layers, node_indices,
+                 tensor_indices, input_tensors, output_tensors, input_masks,
+                 output_masks, input_shapes, output_shapes, arguments=None):
+        self.outbound_layer = outbound_layer
+        self.inbound_layers = list(inbound_layers)
+        self.node_indices = list(node_indices)
+        self.tensor_indices = list(tensor_indices)
+        self.input_tensors = list(input_tensors)
+        self.output_tensors = list(output_tensors)
+        self.input_masks = list(input_masks)
+        self.output_masks = list(output_masks)
+        self.input_shapes = list(input_shapes)
+        self.output_shapes = list(output_shapes)
+        self.arguments = dict(arguments or {})
+        for layer in self.inbound_layers:
+            layer._outbound_nodes.append(self)
+        outbound_layer._inbound_nodes.append(self)
+
+    def get_config(self):
+        """``[[layer name, node index, tensor index, kwargs], ...]``."""
+        return [[layer.name, node_index, tensor_index, self.arguments]
+                for layer, node_index, tensor_index in zip(
+                    self.inbound_layers, self.node_indices,
+                    self.tensor_indices)]
+
+
+def is_keras_tensor(value):
+    """Whether ``value`` came out of :func:`Input` or a layer call."""
+    return (isinstance(value, Variable) and
+            hasattr(value, "_keras_history"))
+
+
+def to_list(value):
+    """``value`` as a list (a list or tuple as a list, anything else as
+    ``[value]``)."""
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def unpack(values):
+    """The single element of a one-element list, else the list."""
+    return values[0] if len(values) == 1 else values
 
 
 class Layer(object):
@@ -59,24 +148,253 @@ class Layer(object):
     #: Whether the layer carries states from batch to batch (see
     #: :meth:`state_updates`); recurrent layers with ``stateful=True`` do.
     stateful = False
+    #: Whether the layer accepts a mask; one that does not and receives a
+    #: mask raises Keras's ``TypeError`` when called.
+    supports_masking = False
+    #: :class:`InputSpec` (or a list of them, one per input) checked when
+    #: the layer is called; ``None`` accepts anything.
+    input_spec = None
 
     def __init__(self, name=None, input_shape=None, batch_input_shape=None,
-                 batch_size=None, trainable=True):
+                 batch_size=None, dtype=None, trainable=True):
         self.name = name or "%s_%d" % (type(self).__name__.lower(),
                                        next(_layer_counter))
-        if batch_size is not None and (
-                isinstance(batch_size, bool) or
-                not isinstance(batch_size, (int, np.integer)) or
-                batch_size < 1):
+        if batch_size is not None and (not is_integer(batch_size) or
+                                       batch_size < 1):
             raise ValueError("batch_size must be a positive integer or None, "
                              "got %r" % (batch_size,))
         if batch_input_shape is None and input_shape is not None:
             batch_input_shape = (batch_size,) + tuple(input_shape)
         self.batch_input_shape = (tuple(batch_input_shape)
                                   if batch_input_shape is not None else None)
+        if dtype is not None:
+            self.input_dtype = dtype
         self.trainable = bool(trainable)
         self.built = False
-        self.input_shape = None
+        self._built_input_shape = None
+        self._inbound_nodes = []
+        self._outbound_nodes = []
+
+    # -- the functional API -------------------------------------------------
+    def __call__(self, inputs, **kwargs):
+        """Apply the layer to symbolic tensor(s), recording a :class:`Node`.
+
+        Parameters
+        ----------
+        inputs : tensor or list of tensors
+            Outputs of :func:`~theano_rnn.layers.Input` or of layer calls.
+        **kwargs
+            ``mask=`` overrides the inputs' masks; anything else is passed
+            on to :meth:`call` (now and whenever a model replays the call).
+
+        Returns
+        -------
+        tensor or list of tensors
+            Theano variables of the inference graph carrying
+            ``_keras_shape``, ``_keras_mask`` and ``_keras_history``.
+
+        Raises
+        ------
+        ValueError
+            If an input is not a symbolic tensor (e.g. a NumPy array) or
+            does not fit the layer (rank, feature size), naming the layer
+            and the shapes.
+        TypeError
+            If the layer does not support masking and gets a mask.
+        """
+        tensors = to_list(inputs)
+        for i, tensor in enumerate(tensors):
+            if not isinstance(tensor, Variable):
+                raise ValueError(
+                    "Layer %s was called with an input that isn't a symbolic "
+                    "tensor. Received type: %s. Full input: %r. All inputs "
+                    "to the layer should be tensors (from Input(...) or "
+                    "another layer)." % (self.name, type(tensor), inputs))
+        shapes = [getattr(t, "_keras_shape", None) or (None,) * t.ndim
+                  for t in tensors]
+        self._check_input_spec(tensors, shapes)
+        masks = to_list(kwargs.pop("mask")) if "mask" in kwargs else \
+            [getattr(t, "_keras_mask", None) for t in tensors]
+        if any(m is not None for m in masks) and not self.supports_masking:
+            raise TypeError("Layer %s does not support masking, but was "
+                            "passed an input_mask: %s"
+                            % (self.name, unpack(masks)))
+        single = not isinstance(inputs, (list, tuple))
+        if not self.built:
+            self.build(shapes[0] if single else shapes)
+        x, mask = (tensors[0], masks[0]) if single else (tensors, masks)
+        call_kwargs = dict(kwargs)
+        call_kwargs.setdefault("training", False)
+        outputs = to_list(self.call(x, mask=mask, **call_kwargs))
+        output_masks = self.compute_mask(x, mask)
+        output_shapes = self.compute_output_shape(shapes[0] if single
+                                                  else shapes)
+        multi = len(outputs) > 1 or isinstance(output_shapes, list)
+        output_masks = (to_list(output_masks) if isinstance(output_masks, list)
+                        else [output_masks] * len(outputs))
+        output_shapes = ([tuple(s) for s in output_shapes] if multi
+                         else [tuple(output_shapes)])
+        # a layer may return its input itself (Dropout at inference): give
+        # the output its own variable so that each carries its own history
+        outputs = [theano.tensor.tensor_copy(o) if is_keras_tensor(o) or
+                   any(o is t for t in tensors) else o for o in outputs]
+        histories = [t._keras_history if is_keras_tensor(t) else (None, 0, 0)
+                     for t in tensors]
+        Node(self, [h[0] for h in histories if h[0] is not None],
+                    [h[1] for h in histories if h[0] is not None],
+                    [h[2] for h in histories if h[0] is not None],
+                    tensors, outputs, masks, output_masks, shapes,
+                    output_shapes, kwargs)
+        node_index = len(self._inbound_nodes) - 1  # the node just made
+        for i, (output, shape, out_mask) in enumerate(
+                zip(outputs, output_shapes, output_masks)):
+            output._keras_shape = shape
+            output._keras_mask = out_mask
+            output._keras_history = (self, node_index, i)
+        return outputs if multi else outputs[0]
+
+    def _check_input_spec(self, tensors, shapes):
+        """Check the inputs against :attr:`input_spec` (Keras's
+        ``assert_input_compatibility``), naming the layer and the shapes."""
+        if self.input_spec is None:
+            return
+        specs = to_list(self.input_spec)
+        if len(specs) != len(tensors):
+            raise ValueError("Layer %s expects %d input(s), but it received "
+                             "%d input tensors" % (self.name, len(specs),
+                                                   len(tensors)))
+        for i, (spec, tensor, shape) in enumerate(zip(specs, tensors,
+                                                      shapes)):
+            if spec is None:
+                continue
+            if spec.ndim is not None and tensor.ndim != spec.ndim:
+                raise ValueError(
+                    "Input %d is incompatible with layer %s: expected "
+                    "ndim=%d, found ndim=%d (input shape %s)"
+                    % (i, self.name, spec.ndim, tensor.ndim, shape))
+            if spec.min_ndim is not None and tensor.ndim < spec.min_ndim:
+                raise ValueError(
+                    "Input %d is incompatible with layer %s: expected "
+                    "min_ndim=%d, found ndim=%d (input shape %s)"
+                    % (i, self.name, spec.min_ndim, tensor.ndim, shape))
+            for axis, size in spec.axes.items():
+                got = shape[axis] if -len(shape) <= axis < len(shape) \
+                    else None
+                if size is not None and got is not None and got != size:
+                    raise ValueError(
+                        "Input %d is incompatible with layer %s: expected "
+                        "axis %d of input shape to have value %d but got "
+                        "shape %s" % (i, self.name, axis, size, shape))
+
+    @property
+    def inbound_nodes(self):
+        return self._inbound_nodes
+
+    @property
+    def outbound_nodes(self):
+        return self._outbound_nodes
+
+    def _node_attribute(self, node_index, attribute, what):
+        if not self._inbound_nodes:
+            raise AttributeError("Layer %s is not connected, no %s to return."
+                                 % (self.name, what))
+        try:
+            values = getattr(self._inbound_nodes[node_index], attribute)
+        except IndexError:
+            raise ValueError("Asked to get %s at node %d, but the layer has "
+                             "only %d inbound nodes." % (
+                                 what, node_index, len(self._inbound_nodes)))
+        return unpack(values)
+
+    def _single_node_attribute(self, attribute, what):
+        if len(self._inbound_nodes) > 1:
+            raise AttributeError(
+                "Layer %s has multiple inbound nodes, hence the notion of "
+                "\"layer %s\" is ill-defined. Use `get_%s_at(node_index)` "
+                "instead." % (self.name, what, what.replace(" ", "_")))
+        return self._node_attribute(0, attribute, what)
+
+    def get_input_at(self, node_index):
+        return self._node_attribute(node_index, "input_tensors", "input")
+
+    def get_output_at(self, node_index):
+        return self._node_attribute(node_index, "output_tensors", "output")
+
+    def get_input_shape_at(self, node_index):
+        return self._node_attribute(node_index, "input_shapes", "input shape")
+
+    def get_output_shape_at(self, node_index):
+        return self._node_attribute(node_index, "output_shapes",
+                                    "output shape")
+
+    def get_input_mask_at(self, node_index):
+        return self._node_attribute(node_index, "input_masks", "input mask")
+
+    def get_output_mask_at(self, node_index):
+        return self._node_attribute(node_index, "output_masks", "output mask")
+
+    @property
+    def input(self):
+        """The input tensor(s) of the layer's only node (Keras's
+        ``AttributeError`` when it has none or several)."""
+        return self._single_node_attribute("input_tensors", "input")
+
+    @property
+    def output(self):
+        return self._single_node_attribute("output_tensors", "output")
+
+    @property
+    def input_mask(self):
+        return self._single_node_attribute("input_masks", "input mask")
+
+    @property
+    def output_mask(self):
+        return self._single_node_attribute("output_masks", "output mask")
+
+    def _shape_of_nodes(self, attribute, what):
+        shapes = {repr(node.__dict__[attribute])
+                  for node in self._inbound_nodes}
+        if len(shapes) > 1:
+            raise AttributeError(
+                'The layer "%s" has multiple inbound nodes, with different '
+                "%ss. Hence the notion of \"%s\" is ill-defined for the "
+                "layer. Use `get_%s_at(node_index)` instead."
+                % (self.name, what, what, what.replace(" ", "_")))
+        return self._node_attribute(0, attribute, what)
+
+    @property
+    def input_shape(self):
+        """The input shape(s) of the layer's calls, batch axis first; for a
+        layer never called on tensors (e.g. in a ``Sequential`` not yet
+        built), the shape it was built for (``None`` before)."""
+        if not self._inbound_nodes:
+            return self._built_input_shape
+        return self._shape_of_nodes("input_shapes", "input shape")
+
+    @input_shape.setter
+    def input_shape(self, value):
+        self._built_input_shape = value
+
+    @property
+    def output_shape(self):
+        """The output shape(s) of the layer's calls (Keras's
+        ``AttributeError`` if it was never called)."""
+        if not self._inbound_nodes:
+            raise AttributeError("The layer has never been called and thus "
+                                 "has no defined output shape.")
+        return self._shape_of_nodes("output_shapes", "output shape")
+
+    @property
+    def losses(self):
+        """Scalar Theano expressions added to the training loss
+        (regularisation penalties); none by default."""
+        return []
+
+    @property
+    def constraints(self):
+        """``{shared weight: f(new value) -> constrained value}`` applied to
+        the optimizer's updates; none by default."""
+        return {}
 
     # -- to be provided by subclasses --------------------------------------
     def build(self, input_shape):
@@ -107,8 +425,8 @@ class Layer(object):
         Raises ``ValueError`` naming ``argument`` on a wrong rank or feature
         size; layers with more to check (token ids) extend it.
         """
-        expected = self.batch_input_shape or self.input_shape
-        if expected is None:
+        expected = self.batch_input_shape or self._built_input_shape
+        if expected is None or isinstance(expected[0], (tuple, list)):
             return
         if array.ndim != len(expected):
             raise ValueError(

@@ -9,7 +9,7 @@ import theano.tensor as T
 
 from .. import activations, initializers, random
 from ..cells import check_positive_int
-from .base import Layer, check_rate
+from .base import InputSpec, Layer, check_rate
 from .shapes import as_list, check_rank, first, no_mask, shape_str
 
 
@@ -71,6 +71,7 @@ class Dense(KernelLayer):
     """
 
     supports_masking = True
+    input_spec = InputSpec(min_ndim=2)
 
     def __init__(self, units, **kwargs):
         super(Dense, self).__init__(**kwargs)
@@ -79,6 +80,7 @@ class Dense(KernelLayer):
     def build(self, input_shape):
         input_dim = check_positive_int(input_shape[-1], "input feature size")
         self.build_kernel((input_dim, self.units), input_shape)
+        self.input_spec = InputSpec(min_ndim=2, axes={-1: input_dim})
 
     def call(self, inputs, mask=None, training=False):
         return self.activate(T.dot(inputs, self.kernel))

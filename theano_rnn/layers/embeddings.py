@@ -20,6 +20,7 @@ class Embedding(Layer):
     """
 
     input_dtype = "int32"
+    supports_masking = True
 
     def __init__(self, input_dim, output_dim,
                  embeddings_initializer="uniform", input_length=None,
@@ -50,6 +51,8 @@ class Embedding(Layer):
         return [self.embeddings] if self.built else []
 
     def call(self, inputs, mask=None, training=False):
+        if not inputs.dtype.startswith(("int", "uint")):
+            inputs = T.cast(inputs, "int32")    # a float Input of token ids
         return self.embeddings[inputs]
 
     def compute_mask(self, inputs, mask=None):

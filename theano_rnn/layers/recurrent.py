@@ -19,7 +19,7 @@ import theano.tensor as T
 from .. import fused, random
 from ..cells import GRUCell, LSTMCell, SimpleRNNCell
 from ..recurrence import rnn
-from .base import Layer, check_rate
+from .base import InputSpec, Layer, check_rate
 from .shapes import as_list, first
 
 
@@ -90,6 +90,7 @@ class RNN(Layer):
     """
 
     supports_masking = True
+    input_spec = InputSpec(ndim=3)
 
     def __init__(self, cell, return_sequences=False, return_state=False,
                  go_backwards=False, dropout=0.0, recurrent_dropout=0.0,
@@ -161,6 +162,7 @@ class RNN(Layer):
         if self.unroll and input_shape[1] is None:
             raise ValueError("layer %r: unroll=True needs a fixed number of "
                              "steps in input_shape" % self.name)
+        self._steps = input_shape[1]       # for unroll (None: any)
         self.cell.build(input_shape[-1], name=self.name)
         if self.stateful:
             if input_shape[0] is None:
@@ -214,6 +216,11 @@ class RNN(Layer):
                                  "in the inputs list or as initial_state=, "
                                  "not both" % self.name)
             inputs = [inputs] + list(initial_state)
+        n_states = len(inputs) - 1 if isinstance(inputs, (list, tuple)) else 0
+        # one spec per input: the sequence, then (batch, units) states
+        self.input_spec = ([InputSpec(ndim=3)] +
+                           [InputSpec(ndim=2, axes={-1: self.units})] *
+                           n_states if n_states else InputSpec(ndim=3))
         return super(RNN, self).__call__(inputs, **kwargs)
 
     def call(self, inputs, mask=None, training=False):
@@ -255,7 +262,7 @@ class RNN(Layer):
                 self.cell.step, xw, initial_states, non_sequences,
                 mask=time_mask, go_backwards=self.go_backwards,
                 truncate_gradient=self.truncate_gradient, unroll=self.unroll,
-                n_steps=self.input_shape[1])                # (time, batch, units)
+                n_steps=self._steps)                # (time, batch, units)
         self._state_updates[training] = [
             (state, T.cast(last, state.dtype))
             for state, last in zip(self.states, last_states)]

@@ -111,7 +111,7 @@ class _Merge(Layer):
 
     def compute_mask(self, inputs, mask=None):
         """All given masks must be on: the element-wise ``and``."""
-        masks = [m for m in (as_list(mask) or []) if m is not None]
+        masks = [m for m in (mask or []) if m is not None]
         if not masks:
             return None
         out = masks[0]
@@ -209,7 +209,7 @@ class Concatenate(_Merge):
         return T.concatenate(inputs, axis=self.axis)
 
     def compute_mask(self, inputs, mask=None):
-        masks = as_list(mask) or []
+        masks = list(mask or [])
         if all(m is None for m in masks):
             return None
         inputs = as_list(inputs)

@@ -16,7 +16,7 @@ from ..cells import check_positive_int
 from .base import Layer
 from .convolutional import PADDINGS, _single, conv_output_length, pad_steps
 from .core import check_data_format
-from .shapes import check_rank, first, no_mask
+from .shapes import check_rank, first_mask, no_mask
 
 
 class _Pooling1D(Layer):
@@ -147,7 +147,7 @@ class GlobalAveragePooling1D(_GlobalPooling1D):
     supports_masking = True
 
     def call(self, inputs, mask=None, training=False):
-        mask = first(mask)
+        mask = first_mask(mask)
         if mask is None:
             return inputs.mean(axis=1)
         weights = T.cast(mask, inputs.dtype).dimshuffle(0, 1, "x")

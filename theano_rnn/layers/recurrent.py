@@ -20,7 +20,7 @@ from .. import fused, random
 from ..cells import GRUCell, LSTMCell, SimpleRNNCell
 from ..recurrence import rnn
 from .base import InputSpec, Layer, check_rate
-from .shapes import as_list, first
+from .shapes import as_list, first_mask
 
 
 #: Values of the recurrent layers' ``implementation`` argument.
@@ -176,7 +176,10 @@ class RNN(Layer):
                                        dtype=theano.config.floatX),
                               name="%s/%s_state" % (self.name, state))
                 for state in self.cell.state_names]
-        super(RNN, self).build(input_shape)
+        # with initial states, the layer's input shape is the list (so that
+        # an array for a state is not checked against the sequence's shape)
+        super(RNN, self).build([input_shape] + [tuple(s) for s in state_shapes]
+                               if state_shapes else input_shape)
 
     @property
     def weights(self):
@@ -225,7 +228,7 @@ class RNN(Layer):
 
     def call(self, inputs, mask=None, training=False):
         inputs, given_states = self._split_inputs(inputs)
-        mask = first(mask)
+        mask = first_mask(mask)
         if inputs.ndim != 3:
             raise ValueError("layer %r expects a 3-D input (batch, steps, "
                              "features), got %d-D" % (self.name, inputs.ndim))
@@ -315,7 +318,7 @@ class RNN(Layer):
         return shape
 
     def compute_mask(self, inputs, mask=None):
-        mask = first(mask)
+        mask = first_mask(mask)
         output_mask = mask if self.return_sequences else None
         if self.return_state:
             return [output_mask] + [None] * len(self.cell.state_names)

@@ -25,6 +25,12 @@ def first(value):
     return value if items is None else items[0]
 
 
+def first_mask(mask):
+    """The first input's mask: masks are never lists themselves, so a list
+    (even ``[None, None]``) is one mask per input."""
+    return mask[0] if isinstance(mask, (list, tuple)) else mask
+
+
 def shape_str(shape):
     """``(None, 5, 2)`` -> ``'(None, 5, 2)'``; lists become tuples."""
     return str(tuple(shape)) if shape is not None else "None"

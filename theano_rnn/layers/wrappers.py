@@ -4,7 +4,7 @@ import numpy as np
 import theano.tensor as T
 
 from .base import Layer
-from .shapes import as_list, check_rank, first
+from .shapes import as_list, check_rank, first_mask
 
 _MERGE_MODES = ("concat", "sum", "mul", "ave")
 
@@ -109,7 +109,7 @@ class Bidirectional(Wrapper):
         x, forward, backward = self._split(input_shape)
         self.forward_layer.build([x] + forward)
         self.backward_layer.build([x] + backward)
-        super(Bidirectional, self).build(x)
+        super(Bidirectional, self).build(input_shape if forward else x)
 
     @property
     def weights(self):
@@ -117,7 +117,7 @@ class Bidirectional(Wrapper):
 
     def call(self, inputs, mask=None, training=False):
         x, forward_states, backward_states = self._split(inputs)
-        mask = first(mask)
+        mask = first_mask(mask)
         forward = self.forward_layer.call([x] + forward_states, mask,
                                           training)
         backward = self.backward_layer.call([x] + backward_states, mask,
@@ -162,7 +162,7 @@ class Bidirectional(Wrapper):
 
     def compute_mask(self, inputs, mask=None):
         x, _, _ = self._split(inputs)
-        mask = first(mask)
+        mask = first_mask(mask)
         output_mask = self.forward_layer.compute_mask(x, mask)
         if self.return_state:
             return output_mask[:1] + output_mask[1:] * 2

@@ -154,6 +154,23 @@ def test_bidirectional_seeded_dropout_is_reproducible():
     np.testing.assert_array_equal(first[1], second[1])
 
 
+def test_bidirectional_initial_state_keyword_and_return_state(rng):
+    from theano_rnn.layers import Input
+    from theano_rnn.models import Model
+    x = Input(shape=(4, 2))
+    states = [Input(shape=(3,)) for _ in range(4)]
+    outputs = Bidirectional(LSTM(3, return_state=True))(
+        x, initial_state=states)
+    assert [o._keras_shape for o in outputs] == \
+        [(None, 6)] + [(None, 3)] * 4
+    model = Model([x] + states, outputs)
+    values = [rng.randn(2, 4, 2)] + [rng.randn(2, 3) for _ in range(4)]
+    got = model.predict([v.astype(theano.config.floatX) for v in values])
+    assert [g.shape for g in got] == [(2, 6)] + [(2, 3)] * 4
+    # the forward half of the output is the forward final h
+    np.testing.assert_allclose(got[0][:, :3], got[1], rtol=1e-6)
+
+
 def test_bidirectional_with_states(float64, rng):
     layer = Bidirectional(GRU(3, return_state=True), merge_mode="sum")
     layer.build([(None, 4, 2), (None, 3), (None, 3)])

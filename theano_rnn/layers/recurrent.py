@@ -27,6 +27,20 @@ from .shapes import as_list, first_mask
 IMPLEMENTATIONS = ("auto", "scan", "fused")
 
 
+def with_initial_state(layer, inputs, initial_state):
+    """``inputs`` with ``initial_state`` (a tensor or a list) appended as
+    further inputs, Keras 2's convention for ``initial_state=``."""
+    if initial_state is None:
+        return inputs
+    if isinstance(inputs, (list, tuple)):
+        raise ValueError("layer %r: give the initial states either in the "
+                         "inputs list or as initial_state=, not both"
+                         % layer.name)
+    if not isinstance(initial_state, (list, tuple)):
+        initial_state = [initial_state]
+    return [inputs] + list(initial_state)
+
+
 class RNN(Layer):
     """A recurrent layer around ``cell``.
 
@@ -211,15 +225,8 @@ class RNN(Layer):
         """Keras 2's ``layer(x, initial_state=[h0, (c0)])``: the states
         become inputs of the node (``[x, h0, (c0)]``), so that they may
         come from other layers and receive gradients."""
-        if initial_state is not None:
-            if not isinstance(initial_state, (list, tuple)):
-                initial_state = [initial_state]
-            if isinstance(inputs, (list, tuple)):
-                raise ValueError("layer %r: give the initial states either "
-                                 "in the inputs list or as initial_state=, "
-                                 "not both" % self.name)
-            inputs = [inputs] + list(initial_state)
-        n_states = len(inputs) - 1 if isinstance(inputs, (list, tuple)) else 0
+        inputs = with_initial_state(self, inputs, initial_state)
+        n_states = len(inputs) - 1 if isinstance(inputs, list) else 0
         # one spec per input: the sequence, then (batch, units) states
         self.input_spec = ([InputSpec(ndim=3)] +
                            [InputSpec(ndim=2, axes={-1: self.units})] *

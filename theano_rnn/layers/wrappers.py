@@ -4,6 +4,7 @@ import numpy as np
 import theano.tensor as T
 
 from .base import Layer
+from .recurrent import with_initial_state
 from .shapes import as_list, check_rank, first_mask
 
 _MERGE_MODES = ("concat", "sum", "mul", "ave")
@@ -81,6 +82,12 @@ class Bidirectional(Wrapper):
             go_backwards=not config["go_backwards"],
             seed=backward_seed(config.get("seed"))))
         self.merge_mode = merge_mode
+
+    def __call__(self, inputs, initial_state=None, **kwargs):
+        """``layer(x, initial_state=forward states + backward states)``
+        makes them inputs of the node, as for a recurrent layer."""
+        return super(Bidirectional, self).__call__(
+            with_initial_state(self, inputs, initial_state), **kwargs)
 
     @property
     def forward_layer(self):

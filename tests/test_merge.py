@@ -5,9 +5,14 @@ import numpy as np
 import pytest
 import theano.tensor as T
 
+from theano import config, function as theano_function
+
 from layer_harness import build_and_call, check_gradient, round_trip
-from theano_rnn.layers import (Add, Average, Concatenate, Dot, Maximum, Merge,
-                               Minimum, Multiply, Subtract)
+from theano_rnn.layers import (Add, Average, Concatenate, Dense, Dot, Maximum,
+                               Merge, Minimum, Multiply, Subtract)
+from theano_rnn.models import Model, Sequential
+
+FLOATX = config.floatX
 
 ELEMENTWISE = [
     (Add, lambda a, b, c: a + b + c),
@@ -166,5 +171,24 @@ def test_keras1_merge_errors():
     with pytest.raises(ValueError, match=r"'m'.*one shape.*\(None, 4\), "
                                          r"\(None, 5\)"):
         Merge(mode="sum", name="m").build([(None, 4), (None, 5)])
-    with pytest.raises(ValueError, match="functional engine"):
-        Merge([object(), object()], mode="concat")
+    with pytest.raises(ValueError, match=r"'m'.*at least 2"):
+        Merge([Dense(2)], mode="concat", name="m")
+    with pytest.raises(ValueError, match=r"'m'.*branch 'lonely' has no output"):
+        Merge([Dense(2, name="lonely"), Dense(2)], name="m")
+
+
+def test_keras1_merge_over_sequential_branches(rng):
+    """Keras 1: Merge([left, right], mode='concat') merges the branches'
+    outputs; a Model from the branches' inputs trains it."""
+    left = Sequential([Dense(3, input_shape=(4,))])
+    right = Sequential([Dense(2, input_shape=(5,))])
+    merged = Merge([left, right], mode="concat")
+    assert merged.output._keras_shape == (None, 5)
+    model = Model([left.input, right.input], Dense(1)(merged.output))
+    model.compile(optimizer="sgd", loss="mse")
+    xs = [rng.randn(6, 4).astype(FLOATX), rng.randn(6, 5).astype(FLOATX)]
+    model.fit(xs, rng.randn(6, 1).astype(FLOATX), epochs=1, verbose=0)
+    np.testing.assert_allclose(
+        theano_function([left.input, right.input], merged.output)(*xs),
+        np.concatenate([left.predict(xs[0]), right.predict(xs[1])], axis=1),
+        rtol=1e-5)

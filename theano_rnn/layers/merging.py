@@ -362,9 +362,13 @@ class Merge(Layer):
     input shapes) and may give ``output_mask`` (a mask or a function of the
     input masks).
 
-    ``Merge(layers=[...])`` over layers or ``Sequential`` branches needs the
-    functional engine and is refused with a ``ValueError`` until then;
-    call it on tensors (``merge([a, b], mode=...)``) instead.
+    ``Merge(layers=[branch, ...])`` (layers or models that already have an
+    output, e.g. ``Sequential`` branches with an input shape) calls the
+    merge on their outputs at once, as Keras 1 does: ``merge_layer.output``
+    is then the merged tensor, and ``Model(inputs=[branch inputs...],
+    outputs=merge_layer.output)`` trains it.  (A ``Sequential`` whose first
+    layer is such a ``Merge`` needs the engine's ``Sequential`` to start
+    from that layer's output; see the branch report.)
     """
 
     supports_masking = True
@@ -377,12 +381,6 @@ class Merge(Layer):
             raise ValueError("layer %r: unknown merge mode %r; expected one "
                              "of %s or a callable" % (
                                  self.name, mode, ", ".join(sorted(_MODES))))
-        if layers is not None:
-            raise ValueError(
-                "layer %r: Merge(layers=[...]) over layers or Sequential "
-                "branches needs the functional engine (not available in "
-                "this build); call merge([tensor, ...], mode=%r) on tensors"
-                % (self.name, mode))
         self.mode = mode
         self.concat_axis = concat_axis
         self.dot_axes = dot_axes
@@ -397,6 +395,30 @@ class Merge(Layer):
                        "cos": {"axes": dot_axes, "normalize": True}}
             self._merge = _MODES[mode](name=self.name,
                                        **options.get(mode, {}))
+        if layers is not None:
+            self(self._branch_outputs(layers))
+
+    def _branch_outputs(self, layers):
+        """The output tensors of Keras 1's ``layers=`` branches."""
+        if not isinstance(layers, (list, tuple)) or len(layers) < 2:
+            raise ValueError("layer %r: Merge(layers=...) needs a list of at "
+                             "least 2 layers or models, got %r"
+                             % (self.name, layers))
+        outputs = []
+        for branch in layers:
+            try:
+                output = branch.output
+            except (AttributeError, ValueError) as error:
+                raise ValueError(
+                    "layer %r: the branch %r has no output to merge (%s); "
+                    "give its first layer an input shape or call it on a "
+                    "tensor first" % (self.name, getattr(branch, "name",
+                                                         branch), error))
+            if isinstance(output, list):
+                raise ValueError("layer %r: the branch %r has several outputs"
+                                 % (self.name, branch.name))
+            outputs.append(output)
+        return outputs
 
     def build(self, input_shape):
         if self._merge is not None:

@@ -65,6 +65,20 @@ def test_conv1d_gradient_activation_and_config(float64, rng):
         == (5, 3, 2, "same")
 
 
+def test_conv1d_reads_keras_configs_without_penalties():
+    layer = Conv1D.from_config({
+        "name": "c", "filters": 2, "kernel_size": [3], "strides": [1],
+        "padding": "same", "data_format": "channels_last",
+        "dilation_rate": [1], "activation": "relu", "use_bias": True,
+        "kernel_initializer": "glorot_uniform", "bias_initializer": "zeros",
+        "kernel_regularizer": None, "bias_regularizer": None,
+        "activity_regularizer": None, "kernel_constraint": None,
+        "bias_constraint": None})
+    assert (layer.filters, layer.kernel_size) == (2, 3)
+    with pytest.raises(ValueError, match="kernel_regularizer is not supported"):
+        Conv1D(2, 3, kernel_regularizer="l2")
+
+
 def test_convolution1d_takes_keras1_arguments():
     layer = Convolution1D(nb_filter=4, filter_length=3, border_mode="same",
                           subsample_length=1, input_dim=2, input_length=6)

@@ -163,6 +163,19 @@ def test_lambda_config_saves_functions_by_name():
         Lambda.from_config({"function": "no_such_module:f", "name": "l"})
 
 
+def test_lambda_reads_keras_configs_of_named_functions():
+    keras_config = {"name": "double", "trainable": True, "dtype": "float32",
+                    "function": "module_level_double",
+                    "module": "test_layers_core", "function_type": "function",
+                    "output_shape": [3], "output_shape_type": "raw",
+                    "output_shape_module": None, "arguments": {}}
+    layer = Lambda.from_config(keras_config)
+    assert layer.function is module_level_double
+    assert layer.compute_output_shape((None, 3)) == (None, 3)
+    with pytest.raises(ValueError, match=r"'double'.*bytecode"):
+        Lambda.from_config(dict(keras_config, function_type="lambda"))
+
+
 def test_spatial_dropout_drops_whole_channels(rng):
     x = np.ones((3, 5, 8), dtype=theano.config.floatX)
     layer = SpatialDropout1D(0.5, seed=3)

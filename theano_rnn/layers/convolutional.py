@@ -25,8 +25,9 @@ import numpy as np
 import theano.tensor as T
 
 from ..cells import check_positive_int
+from .base import InputSpec
 from .core import KernelLayer, check_data_format
-from .shapes import check_rank, no_mask, shape_str
+from .shapes import check_rank, no_mask, refuse_penalties, shape_str
 
 PADDINGS = ("valid", "same", "causal")
 
@@ -82,9 +83,15 @@ class Conv1D(KernelLayer):
     """
 
     compute_mask = no_mask
+    input_spec = InputSpec(ndim=3)
 
     def __init__(self, filters, kernel_size, strides=1, padding="valid",
                  data_format="channels_last", dilation_rate=1, **kwargs):
+        refuse_penalties(self, kwargs, ("kernel_regularizer",
+                                        "bias_regularizer",
+                                        "activity_regularizer",
+                                        "kernel_constraint",
+                                        "bias_constraint"))
         super(Conv1D, self).__init__(**kwargs)
         self.filters = check_positive_int(filters, "filters")
         self.kernel_size = check_positive_int(_single(kernel_size),

@@ -163,6 +163,8 @@ class SpatialDropout1D(Dropout):
     the same at every step (input (batch, steps, features), Tompson et al.,
     2015); the inference graph is the identity."""
 
+    input_spec = InputSpec(ndim=3)
+
     def __init__(self, rate, seed=None, **kwargs):
         kwargs.pop("noise_shape", None)
         super(SpatialDropout1D, self).__init__(rate, noise_shape=(None, 1, None),
@@ -182,6 +184,7 @@ class RepeatVector(Layer):
     times along a new time axis.  No mask."""
 
     compute_mask = no_mask
+    input_spec = InputSpec(ndim=2)
 
     def __init__(self, n, **kwargs):
         super(RepeatVector, self).__init__(**kwargs)
@@ -214,7 +217,7 @@ class Masking(Layer):
         self.mask_value = float(mask_value)
 
     def build(self, input_shape):
-        super(Masking, self).build(check_rank(self, input_shape, min_ndim=3))
+        super(Masking, self).build(check_rank(self, input_shape, min_ndim=2))
 
     def compute_mask(self, inputs, mask=None):
         return T.any(T.neq(inputs, self.mask_value), axis=-1)
@@ -321,6 +324,7 @@ class Flatten(Layer):
     convention).  No mask."""
 
     compute_mask = no_mask
+    input_spec = InputSpec(min_ndim=3)
 
     def __init__(self, data_format=None, **kwargs):
         super(Flatten, self).__init__(**kwargs)
@@ -428,16 +432,26 @@ class Lambda(Layer):
 
     @classmethod
     def from_config(cls, config):
+        """Also reads Keras 2's Lambda configs whose function was saved by
+        name (``function_type='function'`` with its ``module``); Keras's
+        marshalled lambdas (``'lambda'``) cannot be loaded."""
         config = dict(config)
-        config["function"] = _named_function(config["function"])
-        if config.pop("output_shape_type", "raw") == "function":
-            config["output_shape"] = _named_function(config["output_shape"])
-        for keras_only in ("function_type", "module", "output_shape_module"):
-            if config.pop(keras_only, None) == "lambda":
-                raise ValueError("this Lambda's function was saved as Python "
-                                 "bytecode (Keras's 'lambda' type), which "
-                                 "cannot be loaded; rebuild the layer in "
-                                 "code")
+        for key in ("function", "output_shape"):
+            kind = config.pop(key + "_type" if key == "output_shape"
+                              else "function_type", None)
+            module = config.pop("module" if key == "function"
+                                else "output_shape_module", None)
+            if kind == "lambda":
+                raise ValueError(
+                    "layer %r: this Lambda's %s was saved as Python bytecode "
+                    "(Keras's 'lambda' type), which cannot be loaded; "
+                    "rebuild the layer in code" % (config.get("name"), key))
+            if kind == "function" or key == "function":
+                name = config[key]
+                if module and ":" not in name and \
+                        name not in activations._ACTIVATIONS:
+                    name = "%s:%s" % (module, name)
+                config[key] = _named_function(name)
         return cls(**config)
 
 

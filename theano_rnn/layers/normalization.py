@@ -20,7 +20,7 @@ import theano.tensor as T
 
 from .. import initializers
 from .base import Layer
-from .shapes import check_rank, shape_str
+from .shapes import check_rank, refuse_penalties, shape_str
 
 
 class BatchNormalization(Layer):
@@ -48,6 +48,10 @@ class BatchNormalization(Layer):
                  scale=True, beta_initializer="zeros",
                  gamma_initializer="ones", moving_mean_initializer="zeros",
                  moving_variance_initializer="ones", **kwargs):
+        refuse_penalties(self, kwargs, ("beta_regularizer",
+                                        "gamma_regularizer",
+                                        "beta_constraint",
+                                        "gamma_constraint"))
         super(BatchNormalization, self).__init__(**kwargs)
         if isinstance(axis, bool) or not isinstance(axis, int):
             raise ValueError("axis must be an integer, got %r" % (axis,))

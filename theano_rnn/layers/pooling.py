@@ -13,7 +13,7 @@ import theano.tensor as T
 from theano.tensor.signal.pool import pool_2d
 
 from ..cells import check_positive_int
-from .base import Layer
+from .base import InputSpec, Layer
 from .convolutional import PADDINGS, _single, conv_output_length, pad_steps
 from .core import check_data_format
 from .shapes import check_rank, first_mask, no_mask
@@ -21,6 +21,7 @@ from .shapes import check_rank, first_mask, no_mask
 
 class _Pooling1D(Layer):
     compute_mask = no_mask
+    input_spec = InputSpec(ndim=3)
 
     def __init__(self, pool_size=2, strides=None, padding="valid",
                  data_format="channels_last", **kwargs):
@@ -110,6 +111,7 @@ class AveragePooling1D(_Pooling1D):
 
 class _GlobalPooling1D(Layer):
     compute_mask = no_mask
+    input_spec = InputSpec(ndim=3)
 
     def __init__(self, data_format="channels_last", **kwargs):
         super(_GlobalPooling1D, self).__init__(**kwargs)

@@ -69,3 +69,13 @@ def no_mask(self, inputs, mask=None):
     """``compute_mask`` of a layer whose output carries no mask (Keras's
     default for layers without ``supports_masking``)."""
     return None
+
+
+def refuse_penalties(layer, kwargs, names):
+    """Drop Keras's regularizer / constraint arguments ``names`` from
+    ``kwargs`` when ``None`` (as Keras's saved configs hold them); any other
+    value is a ``ValueError``: this layer does not apply them yet."""
+    for name in names:
+        if kwargs.pop(name, None) is not None:
+            raise ValueError("%s: %s is not supported by this layer yet "
+                             "(only None)" % (type(layer).__name__, name))

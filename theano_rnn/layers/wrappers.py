@@ -3,7 +3,7 @@ backwards) and ``TimeDistributed`` (a layer applied at every time step)."""
 import numpy as np
 import theano.tensor as T
 
-from .base import Layer
+from .base import InputSpec, Layer
 from .recurrent import with_initial_state
 from .shapes import as_list, check_rank, first_mask
 
@@ -195,6 +195,7 @@ class TimeDistributed(Wrapper):
     """
 
     supports_masking = True
+    input_spec = InputSpec(min_ndim=3)
 
     def __init__(self, layer, **kwargs):
         if getattr(layer, "stateful", False):

@@ -6,7 +6,8 @@ import theano
 
 from layer_harness import (build_and_call, check_gradient, round_trip,
                            train_one_epoch)
-from theano_rnn.layers import (AveragePooling1D, Conv1D, Convolution1D, Dense,
+from theano_rnn.layers import (LSTM, Activation, AveragePooling1D, Conv1D,
+                               Convolution1D, Dense, Dropout, Embedding,
                                GlobalAveragePooling1D, GlobalMaxPooling1D,
                                MaxPooling1D)
 
@@ -172,12 +173,25 @@ def test_global_average_pooling_averages_the_real_steps(float64, rng):
 
 
 def test_conv_and_pooling_train_in_a_sequential(rng):
-    """imdb_cnn_lstm's shape, without the Embedding and the LSTM."""
-    x = rng.randn(8, 10, 3).astype(theano.config.floatX)
-    y = rng.randn(8, 1).astype(theano.config.floatX)
+    """imdb_cnn's shape: Embedding, Dropout, Conv1D, global max pooling."""
+    x = rng.randint(0, 20, (8, 10))
+    y = rng.randint(0, 2, (8, 1)).astype(theano.config.floatX)
     model, losses = train_one_epoch(
-        [Conv1D(4, 3, padding="valid", activation="relu", strides=1,
-                input_shape=(10, 3)),
-         MaxPooling1D(pool_size=2), AveragePooling1D(2, padding="same"),
-         GlobalMaxPooling1D(), Dense(1)], x, y)
+        [Embedding(20, 3, input_length=10), Dropout(0.2),
+         Conv1D(4, 3, padding="valid", activation="relu", strides=1),
+         AveragePooling1D(2, padding="same"), GlobalMaxPooling1D(),
+         Dense(4), Activation("relu"), Dense(1, activation="sigmoid")],
+        x, y, loss="binary_crossentropy")
+    assert model.output_shape == (None, 1) and np.isfinite(losses[0])
+
+
+def test_imdb_cnn_lstm_shape_trains(rng):
+    """imdb_cnn_lstm: Embedding, Dropout, Conv1D, MaxPooling1D, LSTM."""
+    x = rng.randint(0, 20, (8, 12))
+    y = rng.randint(0, 2, (8, 1)).astype(theano.config.floatX)
+    model, losses = train_one_epoch(
+        [Embedding(20, 3, input_length=12), Dropout(0.25),
+         Conv1D(4, 5, padding="valid", activation="relu", strides=1),
+         MaxPooling1D(pool_size=4), LSTM(5),
+         Dense(1), Activation("sigmoid")], x, y, loss="binary_crossentropy")
     assert model.output_shape == (None, 1) and np.isfinite(losses[0])

@@ -91,6 +91,25 @@ def test_fused_and_scan_agree_with_initial_states(float64, rng):
         np.testing.assert_allclose(fused_value, scan_value, atol=1e-10)
 
 
+def test_stateful_layer_starts_from_given_states_and_carries_the_last(
+        float64, rng):
+    """As Keras: given initial states replace the carried ones for this
+    call; the final states are carried over all the same."""
+    layer = LSTM(3, stateful=True, return_sequences=True,
+                 batch_input_shape=(2, 4, 2))
+    layer.build([(2, 4, 2), (2, 3), (2, 3)])
+    weights = [rng.uniform(-0.6, 0.6, w.shape) for w in layer.get_weights()]
+    layer.set_weights(weights)
+    syms = [T.tensor3("x"), T.matrix("h"), T.matrix("c")]
+    f = theano.function(syms, layer.call(syms),
+                        updates=layer.state_updates(False))
+    x, h, c = rng.randn(2, 4, 2), rng.randn(2, 3), rng.randn(2, 3)
+    sequences, final = run_rnn("LSTM", x, weights, initial_states=[h, c])
+    np.testing.assert_allclose(f(x, h, c), sequences, atol=1e-10)
+    for state, expected in zip(layer.states, final):
+        np.testing.assert_allclose(state.get_value(), expected, atol=1e-10)
+
+
 def test_return_state_shapes_and_masks_are_lists():
     layer = LSTM(3, return_state=True, return_sequences=True)
     shapes = layer.compute_output_shape([(None, 4, 2), (None, 3), (None, 3)])

@@ -107,6 +107,7 @@ def test_flatten_keeps_the_batch_axis(float64, rng):
     first = build_and_call(Flatten(data_format="channels_first"), x)[0]
     np.testing.assert_array_equal(first, x.transpose(0, 2, 1).reshape(2, 12))
     assert Flatten().compute_output_shape((None, 3, 4)) == (None, 12)
+    check_gradient(Flatten(data_format="channels_first"), x, rng)
     with pytest.raises(ValueError, match="not fully defined"):
         Flatten(name="f").compute_output_shape((None, None, 4))
     with pytest.raises(ValueError, match=r"'f'.*rank 3 or more"):

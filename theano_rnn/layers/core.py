@@ -420,9 +420,9 @@ class Lambda(Layer):
             raise ValueError("layer %r: a Lambda with a mask cannot be "
                              "saved; rebuild it in code" % self.name)
         shape = self._output_shape
-        config.update(function=_function_name(self, self.function, "function"),
+        config.update(function=function_name(self, self.function, "function"),
                       output_shape=(
-                          _function_name(self, shape, "output_shape")
+                          function_name(self, shape, "output_shape")
                           if callable(shape) else
                           (list(shape) if shape is not None else None)),
                       output_shape_type=("function" if callable(shape)
@@ -451,12 +451,12 @@ class Lambda(Layer):
                 if module and ":" not in name and \
                         name not in activations._ACTIVATIONS:
                     name = "%s:%s" % (module, name)
-                config[key] = _named_function(name)
+                config[key] = named_function(name)
         return cls(**config)
 
 
-def _function_name(layer, function, argument):
-    """The name that :func:`_named_function` turns back into ``function``."""
+def function_name(layer, function, argument):
+    """The name that :func:`named_function` turns back into ``function``."""
     if activations._ACTIVATIONS.get(getattr(function, "__name__", None)) \
             is function:
         return function.__name__
@@ -464,7 +464,7 @@ def _function_name(layer, function, argument):
     qualname = getattr(function, "__qualname__", "")
     if module and qualname and "<" not in qualname:
         try:
-            if _named_function("%s:%s" % (module, qualname)) is function:
+            if named_function("%s:%s" % (module, qualname)) is function:
                 return "%s:%s" % (module, qualname)
         except ValueError:
             pass
@@ -474,8 +474,8 @@ def _function_name(layer, function, argument):
         "nested functions" % (layer.name, argument, function))
 
 
-def _named_function(name):
-    """The function saved as ``name`` by :func:`_function_name`."""
+def named_function(name):
+    """The function saved as ``name`` by :func:`function_name`."""
     if name in activations._ACTIVATIONS:
         return activations._ACTIVATIONS[name]
     module_name, _, qualname = str(name).partition(":")

@@ -16,7 +16,7 @@ import numpy as np
 import theano.tensor as T
 
 from .base import Layer
-from .core import _function_name, _named_function
+from .core import function_name, named_function
 from .shapes import as_list, shape_str
 
 #: Keras's ``K.epsilon()``, the floor of the norms in ``Dot(normalize=True)``.
@@ -283,10 +283,10 @@ class Dot(_Merge):
         return tuple(out) if len(out) > 1 else tuple(out) + (1,)
 
     def call(self, inputs, mask=None, training=False):
-        x, y = self._aligned_pair(inputs)
+        x, y = self._pair(inputs)
         return batch_dot(x, y, self._axes([x.ndim, y.ndim]), self.normalize)
 
-    def _aligned_pair(self, inputs):
+    def _pair(self, inputs):
         inputs = as_list(inputs)
         if inputs is None or len(inputs) != 2:
             raise ValueError("layer %r (Dot) must be called on a list of 2 "
@@ -465,11 +465,11 @@ class Merge(Layer):
                              "saved; rebuild it in code" % self.name)
         shape = self._output_shape
         config.update(
-            mode=(_function_name(self, self.mode, "mode")
+            mode=(function_name(self, self.mode, "mode")
                   if callable(self.mode) else self.mode),
             mode_type="function" if callable(self.mode) else "raw",
             concat_axis=self.concat_axis, dot_axes=self.dot_axes,
-            output_shape=(_function_name(self, shape, "output_shape")
+            output_shape=(function_name(self, shape, "output_shape")
                           if callable(shape) else
                           (list(shape) if shape is not None else None)),
             output_shape_type="function" if callable(shape) else "raw",
@@ -483,7 +483,7 @@ class Merge(Layer):
         for key in ("mode", "output_shape", "output_mask"):
             kind = config.pop(key + "_type", "raw")
             if kind == "function":
-                config[key] = _named_function(config[key])
+                config[key] = named_function(config[key])
             elif kind != "raw":
                 raise ValueError("Merge: the %s was saved as Python bytecode "
                                  "(Keras's %r type), which cannot be loaded; "

@@ -145,6 +145,11 @@ def test_pooling_gradients_configs_and_errors(float64, rng):
         MaxPooling1D(name="p").build((None, 6))
     with pytest.raises(ValueError, match="padding"):
         MaxPooling1D(padding="causal")
+    keras1 = MaxPooling1D(pool_length=3, stride=1, border_mode="same")
+    assert (keras1.pool_size, keras1.strides, keras1.padding) == \
+        (3, 1, "same")
+    with pytest.raises(TypeError, match="pool_length or pool_size"):
+        AveragePooling1D(pool_length=3, pool_size=3)
 
 
 def test_global_pooling(float64, rng):

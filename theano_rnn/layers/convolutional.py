@@ -27,7 +27,8 @@ import theano.tensor as T
 from ..cells import check_positive_int
 from .base import InputSpec
 from .core import KernelLayer, check_data_format
-from .shapes import check_rank, no_mask, refuse_penalties, shape_str
+from .shapes import (check_rank, keras1_arguments, no_mask, refuse_penalties,
+                     shape_str)
 
 PADDINGS = ("valid", "same", "causal")
 
@@ -176,12 +177,7 @@ class Convolution1D(Conv1D):
     as Keras 2's."""
 
     def __init__(self, *args, **kwargs):
-        for old, new in _KERAS1_NAMES.items():
-            if old in kwargs:
-                if new in kwargs:
-                    raise TypeError("Convolution1D: give %s or %s, not both"
-                                    % (old, new))
-                kwargs[new] = kwargs.pop(old)
+        keras1_arguments("Convolution1D", kwargs, _KERAS1_NAMES)
         input_dim = kwargs.pop("input_dim", None)
         input_length = kwargs.pop("input_length", None)
         if input_dim is not None and "input_shape" not in kwargs and \

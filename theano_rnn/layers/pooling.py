@@ -16,15 +16,31 @@ from ..cells import check_positive_int
 from .base import InputSpec, Layer
 from .convolutional import PADDINGS, _single, conv_output_length, pad_steps
 from .core import check_data_format
-from .shapes import check_rank, first_mask, no_mask
+from .shapes import check_rank, first_mask, keras1_arguments, no_mask
+
+
+#: Keras 1 argument of the pooling layers -> Keras 2 argument.
+_KERAS1_NAMES = {"pool_length": "pool_size", "stride": "strides",
+                 "border_mode": "padding"}
 
 
 class _Pooling1D(Layer):
+    """Windowed pooling; also takes Keras 1's ``pool_length``, ``stride``
+    and ``border_mode``."""
+
     compute_mask = no_mask
     input_spec = InputSpec(ndim=3)
 
-    def __init__(self, pool_size=2, strides=None, padding="valid",
+    def __init__(self, pool_size=None, strides=None, padding=None,
                  data_format="channels_last", **kwargs):
+        # defaults (Keras's): pool_size=2, strides=pool_size, 'valid'
+        kwargs.update((name, value) for name, value in (
+            ("pool_size", pool_size), ("strides", strides),
+            ("padding", padding)) if value is not None)
+        keras1_arguments(type(self).__name__, kwargs, _KERAS1_NAMES)
+        pool_size = kwargs.pop("pool_size", 2)
+        strides = kwargs.pop("strides", None)
+        padding = kwargs.pop("padding", "valid")
         super(_Pooling1D, self).__init__(**kwargs)
         self.pool_size = check_positive_int(_single(pool_size), "pool_size")
         self.strides = check_positive_int(

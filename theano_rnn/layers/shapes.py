@@ -79,3 +79,15 @@ def refuse_penalties(layer, kwargs, names):
         if kwargs.pop(name, None) is not None:
             raise ValueError("%s: %s is not supported by this layer yet "
                              "(only None)" % (type(layer).__name__, name))
+
+
+def keras1_arguments(cls_name, kwargs, names):
+    """Rename Keras 1 arguments in ``kwargs`` to Keras 2's (``names`` maps
+    old -> new); giving both is a ``TypeError`` naming them."""
+    for old, new in names.items():
+        if old in kwargs:
+            if new in kwargs:
+                raise TypeError("%s: give %s or %s, not both"
+                                % (cls_name, old, new))
+            kwargs[new] = kwargs.pop(old)
+    return kwargs

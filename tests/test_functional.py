@@ -8,6 +8,7 @@ import warnings
 import numpy as np
 import pytest
 import theano
+import theano.tensor as T
 
 from theano_rnn import optimizers
 from theano_rnn.layers import (LSTM, Dense, Dropout, Embedding, GRU, Input,
@@ -169,6 +170,11 @@ def test_multi_output_data_is_checked_by_name():
         model.compile("sgd", ["mse"])
     with pytest.raises(ValueError, match="unknown output name"):
         model.compile("sgd", {"first": "mse", "third": "mse"})
+    with pytest.raises(ValueError, match=r"loss: no entry for output\(s\) "
+                                         r"\['second'\]"):
+        model.compile("sgd", {"first": "mse"})
+    with pytest.raises(ValueError, match="no loss for output 'second'"):
+        model.compile("sgd", ["mse", None])
 
 
 # -- return_state and nested models -------------------------------------------
@@ -307,9 +313,12 @@ def test_model_inputs_must_come_from_input():
 
 def test_layers_get_layer_summary_and_keras1_names():
     a = Input(shape=(3,), name="a")
-    with pytest.warns(UserWarning, match="input= is Keras 1's name; use "
-                                         "inputs="):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         model = Model(input=a, output=Dense(1, name="out")(a))
+    assert [str(w.message) for w in caught] == [
+        "the argument input= is Keras 1's name; use inputs= (Keras 2)",
+        "the argument output= is Keras 1's name; use outputs= (Keras 2)"]
     assert [l.name for l in model.layers] == ["a", "out"]
     assert model.get_layer("out") is model.get_layer(index=1)
     assert model.input is a and isinstance(model.layers[0], InputLayer)
@@ -393,6 +402,9 @@ def test_a_loss_given_first_is_taken_with_a_warning_naming_keras_order():
         model.compile("mae", "adam")
     assert model.loss.__name__ == "mean_absolute_error"
     assert isinstance(model.optimizer, optimizers.Adam)
+    with pytest.raises(ValueError, match=r"'mse' is a loss, given as the "
+                                         r"optimizer; Keras's order"):
+        model.compile("mse")
 
 
 def test_nb_epoch_is_keras1s_epochs():
@@ -499,3 +511,62 @@ def test_the_generator_methods_match_the_array_methods(float64):
         model.fit_generator(batches())
     with pytest.raises(ValueError, match="should be a tuple"):
         model.fit_generator(iter([x]), steps_per_epoch=1, verbose=0)
+
+
+class PenalisedDense(Dense):
+    """Dense with a penalty 0.5 * sum(kernel ** 2) added to the loss and
+    its kernel clipped to [-0.01, 0.01] after each update (the ``losses``
+    and ``constraints`` hooks, as regularizers and constraints use them)."""
+
+    @property
+    def losses(self):
+        return [0.5 * T.sum(T.sqr(self.kernel))]
+
+    @property
+    def constraints(self):
+        return {self.kernel: lambda value: T.clip(value, -0.01, 0.01)}
+
+
+def test_layer_losses_join_the_loss_and_constraints_bind_the_update(float64):
+    x = Input(shape=(2,))
+    layer = PenalisedDense(1, use_bias=False)
+    model = Model(x, layer(x))
+    model.compile(optimizers.SGD(lr=1.0), "mse")
+    rng = np.random.RandomState(12)
+    data, target = rng.randn(4, 2), rng.randn(4, 1)
+    kernel = layer.get_weights()[0]
+    expected = np.mean((data.dot(kernel) - target) ** 2) + \
+        0.5 * np.sum(kernel ** 2)
+    assert model.evaluate(data, target) == pytest.approx(expected, rel=1e-10)
+    assert model.train_on_batch(data, target) == pytest.approx(expected,
+                                                               rel=1e-10)
+    assert np.abs(layer.get_weights()[0]).max() <= 0.01
+
+
+def test_a_sequential_built_from_an_input_shape_keeps_it_in_its_config():
+    model = Sequential([Dense(2)])
+    model.build((None, 3))
+    config = model.get_config()
+    assert config["build_input_shape"] == [None, 3]
+    assert Sequential.from_config(config).output_shape == (None, 2)
+
+
+def test_a_mask_flows_into_a_nested_model(float64):
+    steps = Input(shape=(None, 2))
+    inner = Model(steps, LSTM(3)(steps))
+    tokens = Input(shape=(None,), dtype="int32")
+    model = Model(tokens, inner(Embedding(9, 2, mask_zero=True)(tokens)))
+    np.testing.assert_allclose(model.predict(np.array([[0, 0, 4, 5]])),
+                               model.predict(np.array([[4, 5]])), rtol=1e-12)
+
+
+def test_a_stateful_layer_in_a_graph_carries_its_states(float64):
+    x = Input(batch_shape=(2, 3, 1))
+    model = Model(x, SimpleRNN(2, stateful=True)(x))
+    data = np.random.RandomState(13).randn(2, 3, 1)
+    first = model.predict(data, batch_size=2)
+    assert not np.allclose(model.predict(data, batch_size=2), first)
+    model.reset_states()
+    np.testing.assert_allclose(model.predict(data, batch_size=2), first)
+    with pytest.raises(ValueError, match="batch_size: the model is stateful"):
+        model.predict(data, batch_size=1)

@@ -29,7 +29,6 @@ Recurrent dropout (Gal & Ghahramani, 2016) multiplies ``h_{t-1}`` by a mask
 that is the same at every time step, given as the optional last
 non-sequence ``recurrent_mask`` of shape ``(batch, units)``.
 """
-import numpy as np
 import theano
 import theano.tensor as T
 

@@ -151,8 +151,9 @@ class Layer(object):
     #: Whether the layer accepts a mask; one that does not and receives a
     #: mask raises Keras's ``TypeError`` when called.
     supports_masking = False
-    #: :class:`InputSpec` (or a list of them, one per input) checked when
-    #: the layer is called; ``None`` accepts anything.
+    #: :class:`InputSpec` checked when the layer is called: a list of them,
+    #: one per input, or a single one for the first input; ``None`` accepts
+    #: anything.
     input_spec = None
 
     def __init__(self, name=None, input_shape=None, batch_input_shape=None,
@@ -203,7 +204,7 @@ class Layer(object):
             If the layer does not support masking and gets a mask.
         """
         tensors = to_list(inputs)
-        for i, tensor in enumerate(tensors):
+        for tensor in tensors:
             if not isinstance(tensor, Variable):
                 raise ValueError(
                     "Layer %s was called with an input that isn't a symbolic "
@@ -238,13 +239,13 @@ class Layer(object):
         # the output its own variable so that each carries its own history
         outputs = [theano.tensor.tensor_copy(o) if is_keras_tensor(o) or
                    any(o is t for t in tensors) else o for o in outputs]
-        histories = [t._keras_history if is_keras_tensor(t) else (None, 0, 0)
-                     for t in tensors]
-        Node(self, [h[0] for h in histories if h[0] is not None],
-                    [h[1] for h in histories if h[0] is not None],
-                    [h[2] for h in histories if h[0] is not None],
-                    tensors, outputs, masks, output_masks, shapes,
-                    output_shapes, kwargs)
+        # inbound coordinates of the tensors that came from layer calls (a
+        # plain Theano variable has none: a model needing it is then
+        # reported as disconnected)
+        histories = [t._keras_history for t in tensors if is_keras_tensor(t)]
+        Node(self, [h[0] for h in histories], [h[1] for h in histories],
+             [h[2] for h in histories], tensors, outputs, masks,
+             output_masks, shapes, output_shapes, kwargs)
         node_index = len(self._inbound_nodes) - 1  # the node just made
         for i, (output, shape, out_mask) in enumerate(
                 zip(outputs, output_shapes, output_masks)):
@@ -258,7 +259,10 @@ class Layer(object):
         ``assert_input_compatibility``), naming the layer and the shapes."""
         if self.input_spec is None:
             return
-        specs = to_list(self.input_spec)
+        if isinstance(self.input_spec, (list, tuple)):
+            specs = list(self.input_spec)
+        else:   # one spec: the first input's (an RNN given initial states)
+            specs = [self.input_spec] + [None] * (len(tensors) - 1)
         if len(specs) != len(tensors):
             raise ValueError("Layer %s expects %d input(s), but it received "
                              "%d input tensors" % (self.name, len(specs),

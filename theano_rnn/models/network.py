@@ -60,6 +60,9 @@ class Network(Layer):
         inputs (``Graph disconnected``), or two layers share a name.
     """
 
+    #: masks reaching a nested network flow on to its layers
+    supports_masking = True
+
     def __init__(self, inputs, outputs, name=None):
         super(Network, self).__init__(name=name or next_model_name("model"))
         self._init_graph(inputs, outputs)

@@ -40,8 +40,10 @@ class Sequential(Model):
     def __init__(self, layers=None, name=None, seed=None):
         Layer.__init__(self, name=name or next_model_name("sequential"))
         self._stack = []
+        self._build_input_shape = None
+        self._building = False
         self._input_layer = None
-        self.inputs, self.outputs = [], []
+        self._inputs, self._outputs = [], []
         self._graph_cache, self._call_state_updates = {}, {}
         self.built = False
         self._init_training(seed)
@@ -97,7 +99,7 @@ class Sequential(Model):
                 self._init_graph(self.inputs, [output])
             else:
                 self.built = False
-                self.inputs, self.outputs = [], []
+                self._inputs, self._outputs = [], []
 
     def _make_input_layer(self, shape):
         first = self._stack[0]
@@ -139,14 +141,21 @@ class Sequential(Model):
                     "its first layer (%r) input_shape=(steps, features), or "
                     "input_length=steps for an Embedding" % first.name)
             self._input_layer = self._make_input_layer(shape)
+            if input_shape is not None:
+                self._build_input_shape = tuple(input_shape)
         x = self._input_layer._inbound_nodes[0].output_tensors[0]
         inputs = [x]
-        for layer in self._stack:
-            x = layer(x)
-            if isinstance(x, list):
-                raise ValueError("layer %r has several outputs; a Sequential "
-                                 "model has a single output" % layer.name)
-        self._init_graph(inputs, [x])
+        self._building = True
+        try:
+            for layer in self._stack:
+                x = layer(x)
+                if isinstance(x, list):
+                    raise ValueError("layer %r has several outputs; a "
+                                     "Sequential model has a single output"
+                                     % layer.name)
+            self._init_graph(inputs, [x])
+        finally:
+            self._building = False
 
     def _init_graph(self, inputs, outputs):
         own = [n for n in self._inbound_nodes if not n.inbound_layers]
@@ -155,6 +164,35 @@ class Sequential(Model):
         super(Sequential, self)._init_graph(inputs, outputs)
         # keep the network's own node first, as Keras numbers it
         self._inbound_nodes.insert(0, self._inbound_nodes.pop())
+
+    def _build_if_known(self):
+        """Build if the input shape is known (Keras 2 builds on ``add``)."""
+        if not self.built and not self._building and \
+                self.input_shape is not None:
+            self.build()
+
+    @property
+    def inputs(self):
+        """The input tensors (``[]`` while the input shape is unknown)."""
+        self._build_if_known()
+        return self._inputs
+
+    @inputs.setter
+    def inputs(self, value):
+        self._inputs = value
+
+    @property
+    def outputs(self):
+        self._build_if_known()
+        return self._outputs
+
+    @outputs.setter
+    def outputs(self, value):
+        self._outputs = value
+
+    def get_layer(self, name=None, index=None):
+        self._build_if_known()
+        return super(Sequential, self).get_layer(name, index)
 
     @property
     def input_shape(self):
@@ -247,10 +285,14 @@ class Sequential(Model):
     # -- configuration -------------------------------------------------------
     def get_config(self):
         """Keras 2.3.1's ``{'name', 'layers': [{'class_name', 'config'}]}``
-        (plus theano_rnn's ``seed``)."""
+        (plus theano_rnn's ``seed``), with ``build_input_shape`` when the
+        model was built by ``build(input_shape)``."""
         from .. import layers as layers_module
-        return {"name": self.name, "seed": self.seed,
-                "layers": [layers_module.serialize(l) for l in self._stack]}
+        config = {"name": self.name, "seed": self.seed,
+                  "layers": [layers_module.serialize(l) for l in self._stack]}
+        if self._build_input_shape is not None:
+            config["build_input_shape"] = list(self._build_input_shape)
+        return config
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
@@ -264,4 +306,6 @@ class Sequential(Model):
         model = cls(name=config.get("name"), seed=config.get("seed"))
         for layer in layers:
             model.add(layer)
+        if config.get("build_input_shape") and model.input_shape is None:
+            model.build(tuple(config["build_input_shape"]))
         return model

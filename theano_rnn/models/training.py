@@ -197,6 +197,12 @@ class Model(Network):
                              "theano_rnn (metrics are unweighted)")
         optimizer, loss = _keras_order(optimizer, loss)
         self.build()
+        if loss is None and isinstance(optimizer, str) and \
+                optimizer in losses.LOSSES:
+            raise ValueError(
+                "compile: %r is a loss, given as the optimizer; Keras's order "
+                "is compile(optimizer, loss), e.g. compile('adam', %r)"
+                % (optimizer, optimizer))
         if loss is None:
             raise ValueError("compile: a loss is required, e.g. loss='mse'")
         if optimizer is None:
@@ -205,6 +211,13 @@ class Model(Network):
         names = self.output_names
         loss_functions = [losses.get(l) for l in
                           self._per_output(loss, "loss", required=True)]
+        for name, function in zip(names, loss_functions):
+            if function is None:
+                raise ValueError(
+                    "loss: no loss for output %r; theano_rnn trains every "
+                    "output of a model (Keras's outputs without a loss are "
+                    "not supported: build a model of the trained outputs)"
+                    % name)
         optimizer = optimizers.get(optimizer)
         weights = self._per_output(loss_weights, "loss_weights",
                                    default=None)

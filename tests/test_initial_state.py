@@ -190,6 +190,18 @@ def test_bidirectional_initial_state_keyword_and_return_state(rng):
     np.testing.assert_allclose(got[0][:, :3], got[1], rtol=1e-6)
 
 
+def test_output_and_state_of_one_call_are_two_tensors():
+    """Without sequences the output is the final h; the node still has two
+    outputs, which later layers can tell apart (as in Keras)."""
+    from theano_rnn.layers import Input, concatenate
+    output, h = GRU(2, return_state=True)(Input(shape=(3, 2)))
+    assert output is not h
+    assert [output._keras_history[2], h._keras_history[2]] == [0, 1]
+    merged = concatenate([output, h])
+    assert [entry[2] for entry in merged._keras_history[0]
+            .inbound_nodes[0].get_config()] == [0, 1]
+
+
 def test_bidirectional_with_states(float64, rng):
     layer = Bidirectional(GRU(3, return_state=True), merge_mode="sum")
     layer.build([(None, 4, 2), (None, 3), (None, 3)])

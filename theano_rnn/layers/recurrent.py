@@ -281,6 +281,10 @@ class RNN(Layer):
         else:
             output = last_states[0]
         if self.return_state:
+            # the output is h itself without sequences: a distinct variable,
+            # so that the two outputs of a node stay two tensors
+            if not self.return_sequences:
+                output = T.tensor_copy(output)
             return [output] + last_states
         return output
 

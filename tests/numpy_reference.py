@@ -70,9 +70,11 @@ CELLS = {"SimpleRNN": (simple_rnn_cell, 1), "LSTM": (lstm_cell, 2),
          "GRU": (gru_cell, 1)}
 
 
-def run_rnn(kind, x, weights, mask=None, go_backwards=False, **options):
+def run_rnn(kind, x, weights, mask=None, go_backwards=False,
+            initial_states=None, **options):
     """Run a cell over ``x`` (batch, time, features).
 
+    The states start from ``initial_states`` (zeros by default).
     Returns (outputs (batch, time, units), final states).  Masked steps
     (mask 0) carry every state through unchanged; with ``go_backwards`` the
     steps are taken from last to first and outputs come in that order.
@@ -80,7 +82,8 @@ def run_rnn(kind, x, weights, mask=None, go_backwards=False, **options):
     cell, n_states = CELLS[kind]
     batch, steps = x.shape[:2]
     units = weights[1].shape[0]
-    states = [np.zeros((batch, units)) for _ in range(n_states)]
+    states = ([np.zeros((batch, units)) for _ in range(n_states)]
+              if initial_states is None else list(initial_states))
     order = range(steps - 1, -1, -1) if go_backwards else range(steps)
     outputs = []
     for t in order:

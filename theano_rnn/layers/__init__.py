@@ -1,6 +1,11 @@
-"""Layers, Keras-2 style: ``Embedding``, ``SimpleRNN``, ``LSTM``, ``GRU``,
-``Dense``, ``Dropout`` and ``Bidirectional``, and ``Input``/``InputLayer``
-for functional models.
+"""Layers, Keras-2 style: the recurrent layers (``SimpleRNN``, ``LSTM``,
+``GRU``), ``Embedding``, the core layers (``Dense``, ``Dropout``,
+``SpatialDropout1D``, ``Activation``, ``RepeatVector``, ``Masking``,
+``Permute``, ``Reshape``, ``Flatten``, ``Lambda``), the merge layers and
+functions (Keras 2's ``Concatenate``/``concatenate``... and Keras 1's
+``Merge``/``merge``), ``Conv1D``, the 1-D pooling layers,
+``BatchNormalization``, the wrappers ``Bidirectional`` and
+``TimeDistributed``, and ``Input``/``InputLayer`` for functional models.
 
 See :mod:`theano_rnn.layers.base` for the protocol every layer follows.
 
@@ -9,15 +14,27 @@ See :mod:`theano_rnn.layers.base` for the protocol every layer follows.
 them to it (or calls :func:`register`).
 """
 from .base import InputSpec, Layer, Node
-from .core import Dense, Dropout
+from .convolutional import Conv1D, Convolution1D
+from .core import (Activation, Dense, Dropout, Flatten, Lambda, Masking,
+                   Permute, RepeatVector, Reshape, SpatialDropout1D)
 from .embeddings import Embedding
 from .input_layer import Input, InputLayer
+from .merging import (Add, Average, Concatenate, Dot, Maximum, Merge, Minimum,
+                      Multiply, Subtract, add, average, concatenate, dot,
+                      maximum, merge, minimum, multiply, subtract)
+from .normalization import BatchNormalization
+from .pooling import (AveragePooling1D, GlobalAveragePooling1D,
+                      GlobalMaxPooling1D, MaxPooling1D)
 from .recurrent import GRU, LSTM, RNN, SimpleRNN
-from .wrappers import Bidirectional
+from .wrappers import Bidirectional, TimeDistributed
 
-_LAYERS = {cls.__name__: cls for cls in
-           (InputLayer, Dense, Dropout, Embedding, SimpleRNN, LSTM, GRU,
-            Bidirectional)}
+_LAYERS = {cls.__name__: cls for cls in (
+    InputLayer, Dense, Dropout, SpatialDropout1D, Activation, RepeatVector,
+    Masking, Permute, Reshape, Flatten, Lambda, Embedding, SimpleRNN, LSTM,
+    GRU, Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, Dot,
+    Merge, Conv1D, Convolution1D, MaxPooling1D, AveragePooling1D,
+    GlobalMaxPooling1D, GlobalAveragePooling1D, BatchNormalization,
+    Bidirectional, TimeDistributed)}
 
 
 def register(cls, name=None):
@@ -44,6 +61,7 @@ def deserialize(spec, custom_objects=None):
     return cls.from_config(dict(spec.get("config", {})))
 
 
-__all__ = ["Layer", "InputSpec", "Node", "Input", "InputLayer", "Dense",
-           "Dropout", "Embedding", "RNN", "SimpleRNN", "LSTM", "GRU",
-           "Bidirectional", "serialize", "deserialize", "register"]
+__all__ = ["Layer", "InputSpec", "Node", "Input", "RNN", "serialize",
+           "deserialize", "register",
+           "add", "subtract", "multiply", "average", "maximum", "minimum",
+           "concatenate", "dot", "merge"] + sorted(_LAYERS)

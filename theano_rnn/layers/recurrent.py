@@ -7,7 +7,8 @@ The data path of one layer, shapes in comments::
     to time-major           (time, batch, input_dim)
     x * input dropout mask  the same mask at every step
     xw = x W + b            (time, batch, k * units)   all steps, one product
-    state_{-1}              (batch, units) zeros, or carried over (stateful)
+    state_{-1}              (batch, units) given (``initial_state``), carried
+                            over (stateful) or zeros
     scan over time:  state_t = cell.step(xw_t, state_{t-1}, U, rec. mask)
     output                  (batch, units) last h, or (batch, time, units)
 """
@@ -20,10 +21,25 @@ from ..cells import GRUCell, LSTMCell, SimpleRNNCell
 from ..recurrence import rnn
 from .base import InputSpec, Layer, check_rate
 from .regularization import Regularized
+from .shapes import as_list, first, first_mask
 
 
 #: Values of the recurrent layers' ``implementation`` argument.
 IMPLEMENTATIONS = ("auto", "scan", "fused")
+
+
+def with_initial_state(layer, inputs, initial_state):
+    """``inputs`` with ``initial_state`` (a tensor or a list) appended as
+    further inputs, Keras 2's convention for ``initial_state=``."""
+    if initial_state is None:
+        return inputs
+    if isinstance(inputs, (list, tuple)):
+        raise ValueError("layer %r: give the initial states either in the "
+                         "inputs list or as initial_state=, not both"
+                         % layer.name)
+    if not isinstance(initial_state, (list, tuple)):
+        initial_state = [initial_state]
+    return [inputs] + list(initial_state)
 
 
 class RNN(Regularized, Layer):
@@ -36,7 +52,9 @@ class RNN(Regularized, Layer):
         Output the hidden state at every step (batch, time, units) instead of
         the last one (batch, units).
     return_state : bool
-        Also return the final states: ``[output, h]`` or ``[output, h, c]``.
+        Also return the final states: ``[output, h]`` or ``[output, h, c]``
+        (and, from :meth:`compute_output_shape` and :meth:`compute_mask`,
+        one shape / mask per output; the states carry no mask).
     go_backwards : bool
         Process the sequence from its end; with ``return_sequences`` the
         outputs come in that reversed order, as in Keras.
@@ -80,12 +98,27 @@ bias_constraint
     ``inner_init``, ``inner_activation``, ``dropout_W``, ``dropout_U``,
     ``consume_less``, ``forget_bias_init``, ``W_regularizer``...,
     ``input_dim``/``input_length``; :data:`theano_rnn.legacy.RECURRENT`).
+
+    The layer supports masks (``supports_masking``): masked steps carry the
+    states through unchanged.
+
+    Initial states
+    --------------
+    As in Keras 2, ``layer(x, initial_state=[h0])`` (``[h0, c0]`` for the
+    LSTM) makes the layer's inputs the list ``[x, h0, (c0)]``, each state of
+    shape ``(batch, units)``: :meth:`build`, :meth:`call`,
+    :meth:`compute_output_shape` and :meth:`compute_mask` take that list
+    (and a list of shapes / masks) as well as a lone ``x``.  The recurrence
+    starts from the given states on both paths, and gradients flow into
+    them.  A stateful layer given initial states starts this call from them
+    instead of its carried states (as Keras does) and still carries the
+    final states over.
     """
 
-    supports_masking = True
-    input_spec = InputSpec(ndim=3)
     regularized_weights = ("kernel", ("recurrent", "recurrent_kernel"),
                            "bias")
+    supports_masking = True
+    input_spec = InputSpec(ndim=3)
 
     def __init__(self, cell, return_sequences=False, return_state=False,
                  go_backwards=False, dropout=0.0, recurrent_dropout=0.0,
@@ -122,7 +155,34 @@ bias_constraint
     def units(self):
         return self.cell.units
 
+    def _split_inputs(self, inputs, what="inputs"):
+        """``(x, [initial states])`` from ``x`` or ``[x, h0, (c0)]``; the
+        states list is empty when none are given."""
+        if as_list(inputs) is None:
+            return inputs, []
+        inputs = as_list(inputs)
+        n_states = len(self.cell.state_names)
+        if len(inputs) not in (1, 1 + n_states):
+            raise ValueError(
+                "layer %r expects %s [x] or [x, %s] (the input and its "
+                "initial states), got a list of %d" % (
+                    self.name, what, ", ".join(
+                        "initial " + n for n in self.cell.state_names),
+                    len(inputs)))
+        return inputs[0], inputs[1:]
+
     def build(self, input_shape):
+        input_shape, state_shapes = self._split_inputs(input_shape,
+                                                       "input shapes")
+        input_shape = tuple(input_shape)
+        for name, shape in zip(self.cell.state_names, state_shapes):
+            if (len(shape) != 2 or shape[-1] != self.units or
+                    None not in (shape[0], input_shape[0]) and
+                    shape[0] != input_shape[0]):
+                raise ValueError(
+                    "layer %r: the initial %s state must have shape (%s, "
+                    "%d), got %s" % (self.name, name, input_shape[0],
+                                     self.units, tuple(shape)))
         if len(input_shape) != 3:
             raise ValueError(
                 "layer %r expects inputs of shape (batch, steps, features), "
@@ -131,6 +191,7 @@ bias_constraint
         if self.unroll and input_shape[1] is None:
             raise ValueError("layer %r: unroll=True needs a fixed number of "
                              "steps in input_shape" % self.name)
+        self._steps = input_shape[1]       # for unroll (None: any)
         self.cell.build(input_shape[-1], name=self.name)
         self._attach_constraints()
         if self.stateful:
@@ -145,7 +206,10 @@ bias_constraint
                                        dtype=theano.config.floatX),
                               name="%s/%s_state" % (self.name, state))
                 for state in self.cell.state_names]
-        super(RNN, self).build(input_shape)
+        # with initial states, the layer's input shape is the list (so that
+        # an array for a state is not checked against the sequence's shape)
+        super(RNN, self).build([input_shape] + [tuple(s) for s in state_shapes]
+                               if state_shapes else input_shape)
 
     @property
     def weights(self):
@@ -173,7 +237,21 @@ bias_constraint
         return random.dropout_mask(self.stream, (batch, width), rate,
                                    theano.config.floatX)
 
+    def __call__(self, inputs, initial_state=None, **kwargs):
+        """Keras 2's ``layer(x, initial_state=[h0, (c0)])``: the states
+        become inputs of the node (``[x, h0, (c0)]``), so that they may
+        come from other layers and receive gradients."""
+        inputs = with_initial_state(self, inputs, initial_state)
+        n_states = len(inputs) - 1 if isinstance(inputs, list) else 0
+        # one spec per input: the sequence, then (batch, units) states
+        self.input_spec = ([InputSpec(ndim=3)] +
+                           [InputSpec(ndim=2, axes={-1: self.units})] *
+                           n_states if n_states else InputSpec(ndim=3))
+        return super(RNN, self).__call__(inputs, **kwargs)
+
     def call(self, inputs, mask=None, training=False):
+        inputs, given_states = self._split_inputs(inputs)
+        mask = first_mask(mask)
         if inputs.ndim != 3:
             raise ValueError("layer %r expects a 3-D input (batch, steps, "
                              "features), got %d-D" % (self.name, inputs.ndim))
@@ -189,7 +267,10 @@ bias_constraint
         if training and self.recurrent_dropout:
             recurrent_mask = self._dropout_mask(batch, self.units,
                                                 self.recurrent_dropout)
-        if self.stateful:
+        if given_states:
+            initial_states = [T.cast(state, xw.dtype)
+                              for state in given_states]
+        elif self.stateful:
             initial_states = [T.cast(state, xw.dtype) for state in self.states]
         else:
             initial_states = [T.zeros((batch, self.units), dtype=xw.dtype)
@@ -207,7 +288,7 @@ bias_constraint
                 self.cell.step, xw, initial_states, non_sequences,
                 mask=time_mask, go_backwards=self.go_backwards,
                 truncate_gradient=self.truncate_gradient, unroll=self.unroll,
-                n_steps=self.input_shape[1])                # (time, batch, units)
+                n_steps=self._steps)                # (time, batch, units)
         self._state_updates[training] = [
             (state, T.cast(last, state.dtype))
             for state, last in zip(self.states, last_states)]
@@ -217,6 +298,10 @@ bias_constraint
             output = last_states[0]
         self._record_activity(output, training)
         if self.return_state:
+            # the output is h itself without sequences: a distinct variable,
+            # so that the two outputs of a node stay two tensors
+            if not self.return_sequences:
+                output = T.tensor_copy(output)
             return [output] + last_states
         return output
 
@@ -250,6 +335,7 @@ bias_constraint
             state.set_value(value.astype(state.dtype))
 
     def compute_output_shape(self, input_shape):
+        input_shape, _ = self._split_inputs(input_shape, "input shapes")
         if self.return_sequences:
             shape = (input_shape[0], input_shape[1], self.units)
         else:
@@ -260,7 +346,11 @@ bias_constraint
         return shape
 
     def compute_mask(self, inputs, mask=None):
-        return mask if self.return_sequences else None
+        mask = first_mask(mask)
+        output_mask = mask if self.return_sequences else None
+        if self.return_state:
+            return [output_mask] + [None] * len(self.cell.state_names)
+        return output_mask
 
     def get_config(self):
         config = super(RNN, self).get_config()
@@ -281,8 +371,9 @@ _LAYER_ARGS = ("return_sequences", "return_state", "go_backwards", "dropout",
                "recurrent_dropout", "unroll", "truncate_gradient", "stateful",
                "seed", "implementation",
                "name", "input_shape", "batch_input_shape", "batch_size",
-               "trainable", "activity_regularizer") + tuple(
-                   prefix + suffix for prefix in ("kernel", "recurrent", "bias")
+               "dtype", "trainable", "activity_regularizer") + tuple(
+                   prefix + suffix
+                   for prefix in ("kernel", "recurrent", "bias")
                    for suffix in ("_regularizer", "_constraint"))
 
 

@@ -6,8 +6,9 @@ The design of theano_rnn is a step function unrolled by ``theano.scan``
 per-step slicing and the recomputation of the forward pass inside the
 gradient's scan cost more than the arithmetic.  This package is the fast
 path the recurrent layers take when they can (``implementation='auto'``):
-for each cell an op whose C code runs the loop over time, with one matrix
-product ``h_{t-1} U`` per step, and an op for its gradient.  They compute the
+for each cell an op whose C code runs the loop over time, with the per-step
+products (``h_{t-1} U``; for the LSTM also ``x_t W``) inside the loop, and an
+op for its gradient.  They compute the
 same function as the scan path, with the same gate order, masks, dropout
 and the same float32 ``tanh``, and ``tests/test_fused_*.py`` compare them.
 
@@ -17,19 +18,29 @@ and the same float32 ``tanh``, and ``tests/test_fused_*.py`` compare them.
 One op here is not a recurrence: :mod:`theano_rnn.fused.adam` computes
 Adam's three updates of a parameter in one pass, for
 :class:`theano_rnn.optimizers.Adam` (importing it registers the graph
-rewrite that makes the update in place).
+rewrite that makes the update in place).  It does not need the recurrence
+ops, so this package imports a cell's module only when a layer first asks
+for its fused loop.
 """
-from . import _base, gru, lstm, simple_rnn
-from ..cells import GRUCell, LSTMCell, SimpleRNNCell
+import importlib
 
-# cell class -> the function running its fused loop.  Exact classes only:
-# a subclass may override ``step``, and then only scan computes what it
-# means.
+from ..cells import GRUCell, LSTMCell, SimpleRNNCell
+from ._base import ACTIVATIONS
+
+# cell class -> (module, function) running its fused loop.  Exact classes
+# only: a subclass may override ``step``, and then only scan computes what
+# it means.
 _IMPLEMENTATIONS = {
-    SimpleRNNCell: simple_rnn.fused_simple_rnn,
-    LSTMCell: lstm.fused_lstm,
-    GRUCell: gru.fused_gru,
+    SimpleRNNCell: ("simple_rnn", "fused_simple_rnn"),
+    LSTMCell: ("lstm", "fused_lstm"),
+    GRUCell: ("gru", "fused_gru"),
 }
+
+
+def _implementation(cell):
+    """The function running the fused loop of ``cell`` (imported now)."""
+    module, function = _IMPLEMENTATIONS[type(cell)]
+    return getattr(importlib.import_module("." + module, __name__), function)
 
 
 def unsupported_reason(cell, dtype):
@@ -42,9 +53,9 @@ def unsupported_reason(cell, dtype):
         return "the fused loops support float32 and float64, not %s" % dtype
     for argument in ("activation", "recurrent_activation"):
         name = getattr(getattr(cell, argument), "__name__", None)
-        if name not in _base.ACTIVATIONS:
+        if name not in ACTIVATIONS:
             return ("%s %r has no C implementation (supported: %s)"
-                    % (argument, name, ", ".join(_base.ACTIVATIONS)))
+                    % (argument, name, ", ".join(ACTIVATIONS)))
     return None
 
 
@@ -72,5 +83,5 @@ def fused_rnn(cell, x, initial_states, recurrent_mask=None, mask=None,
     if go_backwards:
         x = x[::-1]
         mask = None if mask is None else mask[::-1]
-    implementation = _IMPLEMENTATIONS[type(cell)]
-    return implementation(cell, x, list(initial_states), recurrent_mask, mask)
+    return _implementation(cell)(cell, x, list(initial_states),
+                                 recurrent_mask, mask)

@@ -12,8 +12,8 @@ import pytest
 
 from theano_rnn.fused import _base, adam, gru, lstm, simple_rnn, sources
 
-OPS = [lstm.LSTMForward, lstm.LSTMBackward, gru.FusedGRU, gru.FusedGRUGrad,
-       simple_rnn.FusedSimpleRNN, simple_rnn.FusedSimpleRNNGrad]
+OPS = [lstm.LSTMForward, lstm.LSTMBackward, gru.GRUForward, gru.GRUBackward,
+       simple_rnn.SimpleRNNForward, simple_rnn.SimpleRNNBackward]
 
 
 def loop_op(cls):
@@ -41,7 +41,8 @@ def test_each_source_compiles_on_its_own(name, tmp_path):
                          + "".join(sources.generated_code()))
     command = ["g++", "-x", "c++", "-std=c++11", "-fsyntax-only", "-Wall",
                "-Werror", "-Wno-unused-function",
-               "-Wno-deprecated-declarations", "-Wno-cpp", "-I" + sysconfig.get_paths()["include"],
+               "-Wno-deprecated-declarations", "-Wno-cpp",
+               "-I" + sysconfig.get_paths()["include"],
                "-I" + np.get_include(), "-I" + sources.DIRECTORY,
                "-include", str(generated),
                os.path.join(sources.DIRECTORY, name)]

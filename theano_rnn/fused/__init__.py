@@ -1,4 +1,4 @@
-"""Fused ops: the whole time loop of a cell as one C op (and Adam's update).
+r"""Fused ops: the whole time loop of a cell as one C op (and Adam's update).
 
 The design of theano_rnn is a step function unrolled by ``theano.scan``
 (:mod:`theano_rnn.cells`, :mod:`theano_rnn.recurrence`).  Scan on Python
@@ -8,9 +8,45 @@ gradient's scan cost more than the arithmetic.  This package is the fast
 path the recurrent layers take when they can (``implementation='auto'``):
 for each cell an op whose C code runs the loop over time, with the per-step
 products (``h_{t-1} U``; for the LSTM also ``x_t W``) inside the loop, and an
-op for its gradient.  They compute the
-same function as the scan path, with the same gate order, masks, dropout
-and the same float32 ``tanh``, and ``tests/test_fused_*.py`` compare them.
+op for its gradient.  They compute the same function as the scan path, with
+the same gate order, masks, dropout and the same float32 ``tanh``, and
+``tests/test_fused_<cell>.py`` compare them.
+
+One convention for the three cells
+----------------------------------
+* **Names**: ``<Cell>Forward`` and ``<Cell>Backward`` (:class:`LSTMForward
+  <theano_rnn.fused.lstm.LSTMForward>`, ``GRUForward``, ``SimpleRNNForward``
+  and their ``...Backward``), one module per cell (``lstm.py``, ``gru.py``,
+  ``simple_rnn.py``) and one C++ file (``csrc/<cell>.h``, whose functions are
+  ``fused_<cell>_forward`` / ``fused_<cell>_backward``).
+* **Saved states**: the forward op returns the states with the initial one
+  as row 0, ``hs`` (T + 1, B, H), ``hs[0] = h0``, ``hs[t + 1] = h_t`` (the
+  LSTM's ``cs`` too), so every step's ``h_{t-1}`` is the contiguous view
+  ``hs[:-1]``; the layer's outputs are the view ``hs[1:]``.  What else the
+  backward op needs (``gates``, the GRU's ``saved``) is an internal output
+  that cannot be differentiated.  The backward op takes the recurrent
+  kernel, the masks, the saved arrays and the gradients of ``hs`` (and
+  ``cs``), and returns ``dxw``, the gradient of the step's pre-activations
+  (T, B, nH), and those of ``h0`` (``c0``) and of the recurrent mask.
+* **Where the products are**: the ops run the loop and its small per-step
+  products (:mod:`theano_rnn.fused.packed`); every large product over all
+  steps -- ``dU = (hs[:-1] * rmask)^T dxw``, and for the LSTM
+  ``dx = dxw W^T`` and ``dW = x^T dxw`` -- is a ``T.dot`` in the graph, one
+  BLAS call each, where Theano can also schedule it.
+* **Inputs**: the GRU and the SimpleRNN take ``xw = x W + b``, computed by
+  one BLAS product before the loop (:meth:`project_inputs` of the cell);
+  the LSTM takes ``[x, 1]`` and ``[W; b]`` and computes ``x_t W`` inside its
+  loop with the packed product (never writing the (T, B, 4H) array ``xw``),
+  measured faster (the README's "Where the time goes", item 9: prediction
+  4.6 -> 2.3 ms, training 16 -> 14 ms).  That is the direction to unify in;
+  the GRU and the SimpleRNN have not been moved to it yet.
+* **C++**: sizes and indices are ``npy_intp`` (cast to ``int`` only at the
+  calls of the packed product); errors are ``ValueError``\ s naming the op
+  and the input as the layers name it (``kernel``, ``recurrent_kernel``,
+  ``recurrent_bias``, ``recurrent_mask``, ``mask``, ``h0``...), with both
+  shapes.  The C++ lives in ``csrc/``, read by :mod:`theano_rnn.fused.sources`
+  in one stated order; the cache version of an op is derived from the text
+  of every file it uses, so an edit cannot reuse a stale compiled module.
 
 :func:`unsupported_reason` says why a cell cannot take the fused path
 (``None`` when it can); :func:`fused_rnn` runs it.

@@ -26,7 +26,7 @@ own rows (the rows are independent through the whole recurrence, so the
 threads never wait for each other).  ``db_rec``, a sum over all rows, is
 summed after the threads are done.
 
-Forward op, :class:`FusedGRU`
+Forward op, :class:`GRUForward`
     inputs  ``xw (T, B, 3H)``, ``h0 (B, H)``, ``U (H, 3H)``, ``b_rec (3H,)``
             (reset_after=True only), optionally ``rmask (B, H)`` and
             ``mask (T, B)``;
@@ -40,7 +40,7 @@ Forward op, :class:`FusedGRU`
             reset_after=True (``dr`` needs it).
     ``hin`` itself is not saved: it is ``hs[:-1] * rmask``.
 
-Backward op, :class:`FusedGRUGrad`, for ``t = T-1 .. 0``, ``dh`` the
+Backward op, :class:`GRUBackward`, for ``t = T-1 .. 0``, ``dh`` the
 gradient reaching ``h_t`` (from the outputs and from step ``t + 1``), on
 the rows with ``m_t != 0`` (padded rows pass ``dh`` on unchanged and get
 zeros)::
@@ -86,7 +86,7 @@ _PROPS = ("activation", "recurrent_activation", "reset_after",
           "has_recurrent_mask", "has_mask")
 
 
-class FusedGRU(FusedLoopOp):
+class GRUForward(FusedLoopOp):
     """The GRU loop: ``(xw, h0, U[, b_rec][, rmask][, mask]) -> (hs, gates,
     saved)`` with ``hs (T+1, B, H)``, ``hs[0] = h0`` (see the module
     docstring); ``b_rec`` is an input when ``reset_after``."""
@@ -164,10 +164,10 @@ class FusedGRU(FusedLoopOp):
         hs, gates, saved = outputs
         dhs = output_gradient(output_gradients[0], hs)
         check_internal_gradients(self, output_gradients[1:])
-        grad_op = FusedGRUGrad(**{p: getattr(self, p) for p in _PROPS})
+        grad_op = GRUBackward(**{p: getattr(self, p) for p in _PROPS})
         backward_inputs = {"U": i["U"], "rmask": i["rmask"],
                            "mask": i["mask"], "hs": hs, "gates": gates,
-                           "hu_h": saved, "dhs": dhs}
+                           "saved": saved, "dhs": dhs}
         d = grad_op.named_outputs(grad_op(*[backward_inputs[n] for n in
                                             grad_op.present_inputs]))
         hin = hs[:-1] if i["rmask"] is None else hs[:-1] * i["rmask"]
@@ -184,16 +184,17 @@ class FusedGRU(FusedLoopOp):
         return [gradients[n] for n in self.present_inputs]
 
 
-class FusedGRUGrad(FusedLoopOp):
-    """The GRU's backward loop: ``(U[, rmask][, mask], hs, gates[, hu_h],
+class GRUBackward(FusedLoopOp):
+    """The GRU's backward loop: ``(U[, rmask][, mask], hs, gates[, saved],
     dhs) -> (d xw, dh0[, dhu, db_rec][, drmask])`` (see the module
-    docstring); ``hu_h``, ``dhu`` and ``db_rec`` for ``reset_after``."""
+    docstring); ``saved`` (the forward op's ``hu_h``), ``dhu`` and
+    ``db_rec`` for ``reset_after``."""
 
     __props__ = _PROPS
-    input_names = ("U", "rmask", "mask", "hs", "gates", "hu_h", "dhs")
+    input_names = ("U", "rmask", "mask", "hs", "gates", "saved", "dhs")
     output_names = ("dxw", "dh0", "dhu", "db_rec", "drmask")
     optional_inputs = {"rmask": "has_recurrent_mask", "mask": "has_mask",
-                       "hu_h": "reset_after"}
+                       "saved": "reset_after"}
     optional_outputs = {"dhu": "reset_after", "db_rec": "reset_after",
                         "drmask": "has_recurrent_mask"}
     activation_props = ("recurrent_activation", "activation")
@@ -228,7 +229,7 @@ class FusedGRUGrad(FusedLoopOp):
         np_check_shapes(self, {"gates": (gates, (n_steps, batch, 3 * H)),
                                "recurrent_kernel": (U, (H, 3 * H)),
                                "dhs": (dhs, hs.shape),
-                               "hu_h": (hu_h, (n_steps, batch, H)),
+                               "saved": (hu_h, (n_steps, batch, H)),
                                "recurrent_mask": (rmask, (batch, H)),
                                "mask": (mask, (n_steps, batch))})
         dsigma = lambda y: np_activation_grad(self.recurrent_activation, y)
@@ -281,11 +282,11 @@ def fused_gru(cell, x, initial_states, recurrent_mask=None, mask=None):
     ``(outputs (time, batch, units), [h_last])``.
     """
     xw = cell.project_inputs(x)                  # (time, batch, 3 units)
-    op = FusedGRU(activation=cell.activation.__name__,
-                  recurrent_activation=cell.recurrent_activation.__name__,
-                  reset_after=cell.reset_after,
-                  has_recurrent_mask=recurrent_mask is not None,
-                  has_mask=mask is not None)
+    op = GRUForward(activation=cell.activation.__name__,
+                    recurrent_activation=cell.recurrent_activation.__name__,
+                    reset_after=cell.reset_after,
+                    has_recurrent_mask=recurrent_mask is not None,
+                    has_mask=mask is not None)
     non_sequences = cell.step_non_sequences()    # [U] or [U, b_rec]
     inputs = [xw, initial_states[0]] + non_sequences + [recurrent_mask, mask]
     hs, _, _ = op(*[v for v in inputs if v is not None])

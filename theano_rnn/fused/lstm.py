@@ -29,51 +29,44 @@ memory.  With ``use_bias`` the op gets ``[x, 1]`` and ``[W; b]``.
 
 What is saved for the backward pass, and why
 --------------------------------------------
-The forward op has three outputs: ``hs`` (T, B, H), ``cs`` (T, B, H) and
-``gates`` (T, B, 4H), the gates *after* their activations
+The forward op has three outputs: ``hs`` and ``cs`` (T + 1, B, H), the
+states with the initial ones as row 0 (``hs[0] = h0``, ``hs[t + 1] = h_t``),
+and ``gates`` (T, B, 4H), the gates *after* their activations
 ``[i, f, g, o]``.  Every derivative of the step can be written through
 these values (the helpers ``d_tanh(y) = 1 - y^2`` etc. of
-:mod:`theano_rnn.fused._base` take the activation's *output*), so the
+``csrc/activations.h`` take the activation's *output*), so the
 backward pass never recomputes the forward one -- which is exactly what
 the gradient of ``scan`` does at every step (a second ``gemm`` per step).
 Only ``act(c_t)`` is recomputed, from ``cs`` (one ``tanh`` per element is
-cheaper than storing another (T, B, H) array).  ``gates`` is an internal
-output: nothing outside this module should use it, and differentiating it
-raises ``NotImplementedError``.
+cheaper than storing another (T, B, H) array).  Keeping ``h0`` as row 0
+gives every step's ``h_{t-1}`` as the contiguous view ``hs[:-1]``.
+``gates`` is an internal output: nothing outside this module should use
+it, and differentiating it raises ``NotImplementedError``.
 
 The backward pass (cuDNN / Lasagne style)
 -----------------------------------------
 :class:`LSTMBackward` walks back from t = T-1 carrying ``dh`` and ``dc``,
-the gradients reaching ``h_t`` and ``c_t`` from the later steps::
+the gradients reaching ``h_t`` and ``c_t`` (from the later steps and from
+the outputs: they start as ``dhs[T]``, ``dcs[T]``)::
 
-    dh   = dh + dhs[t]                   dhs, dcs: gradients of the outputs
-    dc   = dc + dcs[t]
-    dc   = dc + dh * o * act'(act(c_t))
-    dz_t = [dc * g * sigma'(i),  dc * c_{t-1} * sigma'(f),
-            dc * i * act'(g),    dh * act(c_t) * sigma'(o)]
-    dc   = dc * f                        -> gradient of c_{t-1}
-    dh   = (dz_t U^T) * r                -> gradient of h_{t-1}   (one product)
+    dc    = dc + dh * o * act'(act(c_t))
+    dxw_t = [dc * g * sigma'(i),  dc * c_{t-1} * sigma'(f),
+             dc * i * act'(g),    dh * act(c_t) * sigma'(o)]
+    dc    = dc * f + dcs[t]              -> gradient of c_{t-1}
+    dh    = (dxw_t U^T) * r + dhs[t]     -> gradient of h_{t-1} (one product)
 
-(a padded row passes ``dh`` and ``dc`` through unchanged, with dz_t = 0).
-``dz`` (T, B, 4H) is the gradient of ``xw = x W``, which gives those of
-``x`` (``dz W^T``) and ``W`` (``x^T dz``) as two large products in the graph;
-the op also returns the
-gradients of ``h0``, ``c0`` and, with recurrent dropout, of the mask ``r``
-(``sum_t h_{t-1} * (dz_t U^T)``, a few flops per step, so it is computed
-properly rather than declared undefined).  The gradient of ``U`` needs no
-loop at all::
+(a padded row passes ``dh`` and ``dc`` through, plus ``dhs[t]``, ``dcs[t]``,
+with dxw_t = 0).  ``dxw`` (T, B, 4H) is the gradient of the
+pre-activations ``x W + (h * r) U``; the op also returns the gradients of
+``h0``, ``c0`` and, with recurrent dropout, of the mask ``r``
+(``sum_t h_{t-1} * (dxw_t U^T)``, a few flops per step, so it is computed
+properly rather than declared undefined).  The weight gradients need no
+loop: they are three large products in the graph (one BLAS call each),
+as for the GRU and the SimpleRNN::
 
-    dU = sum_t (h_{t-1} * r)^T dz_t = Hprev^T dZ
+    dx = dxw W^T     dW = x^T dxw     dU = (hs[:-1] * r)^T dxw
 
-one large matrix product after the loop, with ``Hprev = [h0, hs[:-1]] * r``
-seen as (T B, H) and ``dZ`` as (T B, 4H), done by the op with BLAS
-(``gemm_rowmajor``) from the ``h0`` and ``hs`` it already has: ``hs`` holds
-no ``h0`` row, so in the graph ``Hprev`` would first be a concatenation, a
-copy of all the states.  (The GRU and the SimpleRNN, whose ``hs`` starts with
-``h0``, leave their ``dU`` to ``T.dot`` in the graph.  An older reason for
-the op's product, Theano computing a ``Dot22Scalar`` copy of it when an
-optimizer read the gradient twice, no longer applies: the fused Adam reads
-it once.)
+with the (T, B, .) arrays seen as (T B, .) matrices.
 
 The time mask gets no gradient (it is not differentiable;
 ``connection_pattern`` says so).
@@ -94,17 +87,18 @@ computes it, so the two paths agree to rounding.
 Forward op, :class:`LSTMForward`
     inputs  ``x (T, B, D)``, ``h0``, ``c0 (B, H)``, ``W (D, 4H)``,
             ``U (H, 4H)``, optionally ``rmask (B, H)`` and ``mask (T, B)``;
-    outputs ``hs``, ``cs (T, B, H)`` and ``gates (T, B, 4H)``.
+    outputs ``hs``, ``cs (T + 1, B, H)`` and ``gates (T, B, 4H)``.
 
 Backward op, :class:`LSTMBackward`
-    inputs  ``U``, optionally ``rmask`` and ``mask``, ``h0``, ``c0``, the
-            forward op's outputs ``hs``, ``cs``, ``gates`` and the gradients
-            ``dhs``, ``dcs`` of the cost with respect to ``hs`` and ``cs``;
-    outputs ``dz (T, B, 4H)``, ``dU (H, 4H)``, ``dh0``, ``dc0 (B, H)`` and
+    inputs  ``U``, optionally ``rmask`` and ``mask``, the forward op's
+            outputs ``hs``, ``cs``, ``gates`` and the gradients ``dhs``,
+            ``dcs`` of the cost with respect to ``hs`` and ``cs``;
+    outputs ``dxw (T, B, 4H)``, ``dh0``, ``dc0 (B, H)`` and
             ``drmask (B, H)`` with a recurrent mask.
 
-A sequence without a time step is refused with a ``ValueError``, and so is
-an input of the wrong shape (naming the op, the input and both shapes).
+An input of the wrong shape is refused with a ``ValueError`` naming the op,
+the input (as the layers name it: ``kernel``, ``recurrent_kernel``,
+``recurrent_mask``...) and both shapes.
 """
 import numpy as np
 import theano.tensor as T
@@ -112,7 +106,8 @@ from theano.gradient import DisconnectedType, grad_not_implemented
 from theano.graph.basic import Apply
 
 from .. import fastmath
-from ._base import (FusedLoopOp, as_tensors, c_dtype, common_dtype, flat,
+from ._base import (FusedLoopOp, as_tensors, c_dtype,
+                    check_internal_gradients, common_dtype, flat,
                     np_activation, np_activation_grad, np_check_shapes,
                     np_keep, output_gradient, tensor)
 
@@ -127,13 +122,14 @@ class LSTMForward(FusedLoopOp):
     ``x`` (T, B, D), ``h0``, ``c0`` (B, H), ``W`` (D, 4H), ``U`` (H, 4H),
     ``rmask`` (B, H) if ``has_recurrent_mask``, ``mask`` (T, B) if
     ``has_mask`` (0 = padding).  The op computes the input projection
-    ``xw = x W`` itself; :func:`fused_lstm` passes ``[x, 1]`` and ``[W; b]``
+    ``x W`` itself; :func:`fused_lstm` passes ``[x, 1]`` and ``[W; b]``
     (:func:`theano_rnn.fastmath.affine_factors`), so that the bias rides
     along in the product.  All inputs are cast to the upcast dtype of ``x``
     and ``W``.
 
-    Outputs: ``hs``, ``cs`` (T, B, H) and ``gates`` (T, B, 4H), the
-    activated gates ``[i, f, g, o]`` kept for :class:`LSTMBackward`.
+    Outputs: ``hs``, ``cs`` (T + 1, B, H), ``hs[0] = h0``, ``cs[0] = c0``,
+    and ``gates`` (T, B, 4H), the activated gates ``[i, f, g, o]`` kept for
+    :class:`LSTMBackward`.
     """
 
     __props__ = _PROPS
@@ -142,8 +138,8 @@ class LSTMForward(FusedLoopOp):
     optional_inputs = {"rmask": "has_recurrent_mask", "mask": "has_mask"}
     activation_props = ("recurrent_activation", "activation")
     c_function = "fused_lstm_forward"
-    csrc = FusedLoopOp.csrc + ("gemm.h", "lstm.h")
-    code_version = (9,)
+    csrc = FusedLoopOp.csrc + ("lstm.h",)
+    code_version = (10,)
 
     def make_node(self, *inputs):
         i = self.named_inputs(self.check_inputs(inputs))
@@ -155,7 +151,7 @@ class LSTMForward(FusedLoopOp):
     def infer_shape(self, fgraph, node, shapes):
         s = self.named_inputs(shapes)
         x, W, U = s["x"], s["W"], s["U"]
-        hs = (x[0], x[1], U[0])
+        hs = (x[0] + 1, x[1], U[0])
         return [hs, hs, (x[0], x[1], W[1])]
 
     def connection_pattern(self, node):
@@ -166,22 +162,22 @@ class LSTMForward(FusedLoopOp):
         i = self.named_inputs(inputs)
         x, h0, c0, W, U, rmask, mask = (i[n] for n in self.input_names)
         np_check_shapes(self, {"x": (x, (None, None, None)),
-                               "U": (U, (None, None))})
+                               "recurrent_kernel": (U, (None, None))})
         steps, batch, D = x.shape
         H = U.shape[0]
-        if steps == 0:
-            raise ValueError("LSTMForward: the sequence has no time step")
-        np_check_shapes(self, {"W": (W, (D, 4 * H)), "U": (U, (H, 4 * H)),
+        np_check_shapes(self, {"kernel": (W, (D, 4 * H)),
+                               "recurrent_kernel": (U, (H, 4 * H)),
                                "h0": (h0, (batch, H)), "c0": (c0, (batch, H)),
-                               "mask": (mask, (steps, batch)),
-                               "rmask": (rmask, (batch, H))})
+                               "recurrent_mask": (rmask, (batch, H)),
+                               "mask": (mask, (steps, batch))})
         ract = lambda v: np_activation(self.recurrent_activation, v)
         act = lambda v: np_activation(self.activation, v)
-        hs = np.empty((steps, batch, H), dtype=x.dtype)
+        hs = np.empty((steps + 1, batch, H), dtype=x.dtype)
         cs = np.empty_like(hs)
         gates = np.empty((steps, batch, 4 * H), dtype=x.dtype)
-        h, c = h0, c0
+        hs[0], cs[0] = h0, c0
         for t in range(steps):
+            h, c = hs[t], cs[t]
             h_in = h if rmask is None else h * rmask
             z = x[t].dot(W) + h_in.dot(U)
             i, f = ract(z[:, :H]), ract(z[:, H:2 * H])
@@ -190,58 +186,56 @@ class LSTMForward(FusedLoopOp):
             h_new = o * act(c_new)
             keep = np_keep(mask, t, batch)
             gates[t] = np.concatenate([i, f, g, o], axis=1)
-            hs[t] = h = np.where(keep, h_new, h)
-            cs[t] = c = np.where(keep, c_new, c)
+            hs[t + 1] = np.where(keep, h_new, h)
+            cs[t + 1] = np.where(keep, c_new, c)
         for storage, value in zip(outputs, (hs, cs, gates)):
             storage[0] = value
 
     def L_op(self, inputs, outputs, output_gradients):
         i = self.named_inputs(inputs)
         hs, cs, gates = outputs
-        dhs, dcs, dgates = output_gradients
-        if not isinstance(dgates.type, DisconnectedType):
-            raise NotImplementedError("the gates output of LSTMForward is "
-                                      "internal and cannot be differentiated")
+        dhs, dcs = (output_gradient(g, v).astype(v.dtype) for g, v in
+                    zip(output_gradients[:2], (hs, cs)))
+        check_internal_gradients(self, output_gradients[2:])
         backward = LSTMBackward(**{p: getattr(self, p) for p in _PROPS})
-        backward_inputs = {
-            "U": i["U"], "rmask": i["rmask"], "mask": i["mask"],
-            "h0": i["h0"], "c0": i["c0"], "hs": hs, "cs": cs, "gates": gates,
-            "dhs": T.cast(output_gradient(dhs, hs), hs.dtype),
-            "dcs": T.cast(output_gradient(dcs, cs), cs.dtype)}
+        backward_inputs = {"U": i["U"], "rmask": i["rmask"],
+                           "mask": i["mask"], "hs": hs, "cs": cs,
+                           "gates": gates, "dhs": dhs, "dcs": dcs}
         d = backward.named_outputs(backward(*[backward_inputs[n] for n in
                                               backward.present_inputs]))
-        # dz is the gradient of xw = x W: the two large products of the
-        # projection's gradient are left to Theano (one BLAS call each).
-        dz = d["dz"]
-        gradients = {"x": T.dot(dz, i["W"].T),
-                     "W": T.dot(flat(i["x"]).T, flat(dz)),
-                     "U": d["dU"], "h0": d["dh0"], "c0": d["dc0"],
-                     "rmask": d["drmask"], "mask": DisconnectedType()()}
+        # The three large products of the weight gradients are left to
+        # Theano (one BLAS call each), as for the GRU and the SimpleRNN.
+        dxw = flat(d["dxw"])                         # (TB, 4H)
+        hin = hs[:-1] if i["rmask"] is None else hs[:-1] * i["rmask"]
+        gradients = {"x": T.dot(d["dxw"], i["W"].T),
+                     "W": T.dot(flat(i["x"]).T, dxw),
+                     "U": T.dot(flat(hin).T, dxw),
+                     "h0": d["dh0"], "c0": d["dc0"], "rmask": d["drmask"],
+                     "mask": DisconnectedType()()}
         return [gradients[n] for n in self.present_inputs]
 
 
 class LSTMBackward(FusedLoopOp):
-    """The gradient of :class:`LSTMForward`: ``(U[, rmask][, mask], h0, c0,
-    hs, cs, gates, dhs, dcs) -> (dz, dU, dh0, dc0[, drmask])`` (see the
-    module docstring).
+    """The gradient of :class:`LSTMForward`: ``(U[, rmask][, mask], hs, cs,
+    gates, dhs, dcs) -> (dxw, dh0, dc0[, drmask])`` (see the module
+    docstring).
 
     ``hs``, ``cs``, ``gates`` are the forward op's outputs, ``dhs``, ``dcs``
-    the gradients of the cost with respect to ``hs`` and ``cs``.  ``dz``
-    (T, B, 4H) is the gradient of ``xw``; ``dU`` (H, 4H); ``dh0``, ``dc0``
+    the gradients of the cost with respect to ``hs`` and ``cs``.  ``dxw``
+    (T, B, 4H) is the gradient of the pre-activations; ``dh0``, ``dc0``
     (B, H); ``drmask`` (B, H) if ``has_recurrent_mask``.
     """
 
     __props__ = _PROPS
-    input_names = ("U", "rmask", "mask", "h0", "c0", "hs", "cs", "gates",
-                   "dhs", "dcs")
-    output_names = ("dz", "dU", "dh0", "dc0", "drmask")
+    input_names = ("U", "rmask", "mask", "hs", "cs", "gates", "dhs", "dcs")
+    output_names = ("dxw", "dh0", "dc0", "drmask")
     optional_inputs = {"rmask": "has_recurrent_mask", "mask": "has_mask"}
     optional_outputs = {"drmask": "has_recurrent_mask"}
     activation_props = ("recurrent_activation", "activation")
     c_function = "fused_lstm_backward"
-    csrc = FusedLoopOp.csrc + ("gemm.h", "lstm.h")
-    code_version = (9,)
-    _NDIM = {"dz": 3, "dU": 2, "dh0": 2, "dc0": 2, "drmask": 2}
+    csrc = FusedLoopOp.csrc + ("lstm.h",)
+    code_version = (10,)
+    _NDIM = {"dxw": 3, "dh0": 2, "dc0": 2, "drmask": 2}
 
     def make_node(self, *inputs):
         i = self.named_inputs(self.check_inputs(inputs))
@@ -253,22 +247,20 @@ class LSTMBackward(FusedLoopOp):
 
     def infer_shape(self, fgraph, node, shapes):
         s = self.named_inputs(shapes)
-        shape = {"dz": s["gates"], "dU": s["U"], "dh0": s["h0"],
-                 "dc0": s["c0"], "drmask": s["rmask"]}
+        hs = s["hs"]
+        shape = {"dxw": s["gates"], "dh0": (hs[1], hs[2]),
+                 "dc0": (hs[1], hs[2]), "drmask": (hs[1], hs[2])}
         return [shape[n] for n in self.present_outputs]
 
     def perform(self, node, inputs, outputs):
         i = self.named_inputs(inputs)
-        U, rmask, mask, h0, c0, hs, cs, gates, dhs, dcs = (
+        U, rmask, mask, hs, cs, gates, dhs, dcs = (
             i[n] for n in self.input_names)
         np_check_shapes(self, {"hs": (hs, (None, None, None))})
-        steps, batch, H = hs.shape
-        if steps == 0:
-            raise ValueError("LSTMBackward: the sequence has no time step")
-        np_check_shapes(self, {"U": (U, (H, 4 * H)), "h0": (h0, (batch, H)),
-                               "c0": (c0, (batch, H)),
+        steps, batch, H = hs.shape[0] - 1, hs.shape[1], hs.shape[2]
+        np_check_shapes(self, {"recurrent_kernel": (U, (H, 4 * H)),
+                               "recurrent_mask": (rmask, (batch, H)),
                                "mask": (mask, (steps, batch)),
-                               "rmask": (rmask, (batch, H)),
                                "cs": (cs, hs.shape),
                                "gates": (gates, (steps, batch, 4 * H)),
                                "dhs": (dhs, hs.shape),
@@ -276,36 +268,27 @@ class LSTMBackward(FusedLoopOp):
         act = lambda v: np_activation(self.activation, v)
         d_act = lambda y: np_activation_grad(self.activation, y)
         d_ract = lambda y: np_activation_grad(self.recurrent_activation, y)
-        dz = np.zeros_like(gates)
-        dh = np.zeros_like(h0)
-        dc = np.zeros_like(c0)
+        dxw = np.zeros_like(gates)
+        dh, dc = dhs[-1].copy(), dcs[-1].copy()
         drmask = None if rmask is None else np.zeros_like(rmask)
         for t in range(steps - 1, -1, -1):
-            c_prev = cs[t - 1] if t else c0
-            h_prev = hs[t - 1] if t else h0
+            c_prev, h_prev = cs[t], hs[t]
             i, f = gates[t, :, :H], gates[t, :, H:2 * H]
             g, o = gates[t, :, 2 * H:3 * H], gates[t, :, 3 * H:]
-            tc = act(cs[t])
-            dh_t = dh + dhs[t]
-            dc_t = dc + dcs[t]
-            dc_full = dc_t + dh_t * o * d_act(tc)
+            tc = act(cs[t + 1])
+            dc_full = dc + dh * o * d_act(tc)
             keep = np_keep(mask, t, batch)
-            dz_t = np.where(keep, np.concatenate(
+            dxw_t = np.where(keep, np.concatenate(
                 [dc_full * g * d_ract(i), dc_full * c_prev * d_ract(f),
-                 dc_full * i * d_act(g), dh_t * tc * d_ract(o)], axis=1), 0)
-            dz[t] = dz_t
-            dh_in = dz_t.dot(U.T)                   # gradient of h_{t-1} * r
+                 dc_full * i * d_act(g), dh * tc * d_ract(o)], axis=1), 0)
+            dxw[t] = dxw_t
+            dh_in = dxw_t.dot(U.T)                  # gradient of h_{t-1} * r
             if rmask is not None:
                 drmask += dh_in * h_prev
                 dh_in = dh_in * rmask
-            dh = (dh_in + np.where(keep, 0, dh_t)).astype(h0.dtype)
-            dc = np.where(keep, dc_full * f, dc_t)
-        h_prev = np.concatenate([h0[None], hs[:-1]])
-        if rmask is not None:
-            h_prev = h_prev * rmask
-        dU = h_prev.reshape((-1, H)).T.dot(dz.reshape((-1, 4 * H)))
-        results = {"dz": dz, "dU": dU, "dh0": dh, "dc0": dc,
-                   "drmask": drmask}
+            dh = np.where(keep, dh_in, dh) + dhs[t]
+            dc = np.where(keep, dc_full * f, dc) + dcs[t]
+        results = {"dxw": dxw, "dh0": dh, "dc0": dc, "drmask": drmask}
         for storage, name in zip(outputs, self.present_outputs):
             storage[0] = np.asarray(results[name], dtype=U.dtype)
 
@@ -343,4 +326,4 @@ def fused_lstm(cell, x, initial_states, recurrent_mask=None, mask=None):
     h0, c0 = initial_states
     inputs = [x, h0, c0, W, cell.recurrent_kernel, recurrent_mask, mask]
     hs, cs, _ = op(*[v for v in inputs if v is not None])
-    return hs, [hs[-1], cs[-1]]
+    return hs[1:], [hs[-1], cs[-1]]

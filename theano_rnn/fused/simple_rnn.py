@@ -9,7 +9,7 @@ The recurrence (:func:`theano_rnn.cells.simple_rnn_step` under
 
 with ``xw`` = ``x W + b`` for all steps, computed before the loop.
 
-Forward op, :class:`FusedSimpleRNN`
+Forward op, :class:`SimpleRNNForward`
     inputs  ``xw (T, B, H)``, ``h0 (B, H)``, ``U (H, H)``, optionally
             ``rmask (B, H)`` and ``mask (T, B)``;
     output  ``hs (T + 1, B, H)``: ``hs[0] = h0``, ``hs[t + 1] = h_t``.
@@ -20,7 +20,7 @@ Forward op, :class:`FusedSimpleRNN`
     the output of a real step is ``h_t`` itself (for a padded step ``hs`` holds
     ``h_{t-1}`` instead of ``y_t``, but a padded step gets no gradient).
 
-Backward op, :class:`FusedSimpleRNNGrad`, for ``t = T-1 .. 0``, with ``dh``
+Backward op, :class:`SimpleRNNBackward`, for ``t = T-1 .. 0``, with ``dh``
 the gradient reaching ``h_t`` (from the outputs and from step ``t + 1``)::
 
     dy_t     = m_t ? dh * act'(h_t) : 0      = d xw_t, the gradient of xw
@@ -68,7 +68,7 @@ from ._base import (FusedLoopOp, as_tensors, common_dtype, flat,
 # The SimpleRNN
 # ---------------------------------------------------------------------------
 
-class FusedSimpleRNN(FusedLoopOp):
+class SimpleRNNForward(FusedLoopOp):
     """The SimpleRNN loop: ``(xw, h0, U[, rmask][, mask]) -> hs (T+1, B, H)``
     with ``hs[0] = h0`` (see the module docstring)."""
 
@@ -115,7 +115,7 @@ class FusedSimpleRNN(FusedLoopOp):
         i = self.named_inputs(inputs)
         (hs,), (dhs,) = outputs, output_gradients
         dhs = output_gradient(dhs, hs)
-        grad_op = FusedSimpleRNNGrad(
+        grad_op = SimpleRNNBackward(
             activation=self.activation,
             has_recurrent_mask=self.has_recurrent_mask,
             has_mask=self.has_mask)
@@ -130,7 +130,7 @@ class FusedSimpleRNN(FusedLoopOp):
         return [gradients[n] for n in self.present_inputs]
 
 
-class FusedSimpleRNNGrad(FusedLoopOp):
+class SimpleRNNBackward(FusedLoopOp):
     """The SimpleRNN's backward loop: ``(U[, rmask][, mask], hs, dhs) ->
     (d xw, dh0[, drmask])`` (see the module docstring)."""
 
@@ -200,9 +200,9 @@ def fused_simple_rnn(cell, x, initial_states, recurrent_mask=None,
     ``(outputs (time, batch, units), [h_last])``.
     """
     xw = cell.project_inputs(x)                  # (time, batch, units)
-    op = FusedSimpleRNN(activation=cell.activation.__name__,
-                        has_recurrent_mask=recurrent_mask is not None,
-                        has_mask=mask is not None)
+    op = SimpleRNNForward(activation=cell.activation.__name__,
+                          has_recurrent_mask=recurrent_mask is not None,
+                          has_mask=mask is not None)
     inputs = [xw, initial_states[0], cell.recurrent_kernel, recurrent_mask,
               mask]
     hs = op(*[v for v in inputs if v is not None])  # (time + 1, batch, units)

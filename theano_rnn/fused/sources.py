@@ -29,7 +29,6 @@ DIRECTORY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "csrc")
 #: files say the same and are no-ops once a file is in).
 ORDER = (
     "format_shape.h",   # format_shape(): shapes in error messages
-    "gemm.h",           # gemm_rowmajor() on the Fortran BLAS
     "activations.h",    # scalar activations and their derivatives
     "packed.h",         # the packed per-step product, the thread split
     "loop_helpers.h",   # inputs, shape checks, outputs, activation classes

@@ -126,7 +126,7 @@ static int fused_gru_forward_impl(
     PyArrayObject *b_rec_, PyArrayObject *rmask_, PyArrayObject *mask_,
     PyArrayObject **hs_, PyArrayObject **gates_, PyArrayObject **saved_)
 {
-    const char *op = "FusedGRU";
+    const char *op = "GRUForward";
     FusedInput xw(xw_), h0(h0_), U(U_), b_rec(b_rec_), rmask(rmask_);
     FusedInput mask(mask_);
     if (xw.failed || h0.failed || U.failed || b_rec.failed || rmask.failed ||
@@ -326,7 +326,7 @@ static int fused_gru_backward_impl(
     PyArrayObject *dhs_, PyArrayObject **dxw_, PyArrayObject **dh0_,
     PyArrayObject **dhu_, PyArrayObject **db_rec_, PyArrayObject **drmask_)
 {
-    const char *op = "FusedGRUGrad";
+    const char *op = "GRUBackward";
     FusedInput U(U_), rmask(rmask_), mask(mask_), hs(hs_), gates(gates_);
     FusedInput hu_h(hu_h_), dhs(dhs_);
     if (U.failed || rmask.failed || mask.failed || hs.failed ||
@@ -339,7 +339,7 @@ static int fused_gru_backward_impl(
     if (fused_gru_check(op, n_steps, batch, units, gates.array, "gates",
                         U.array, NULL, NULL, NULL, rmask.array, mask.array) ||
         fused_check_shape(op, "dhs", dhs.array, 3, PyArray_DIMS(hs.array)) ||
-        (hu_h.array && fused_check_shape(op, "hu_h", hu_h.array, 3, s_s)))
+        (hu_h.array && fused_check_shape(op, "saved", hu_h.array, 3, s_s)))
         return -1;
     const int typenum = PyArray_TYPE(hs.array);
     const npy_intp s_b[1] = {3 * units};

@@ -37,7 +37,7 @@ private:
 
 /* 0 when `a` has `nd` dimensions of the `expected` sizes (-1: any size);
    otherwise -1 with a ValueError such as
-   "FusedGRU: h0 has shape (4, 3), expected (4, 5)". */
+   "GRUForward: h0 has shape (4, 3), expected (4, 5)". */
 static int fused_check_shape(const char *op, const char *what,
                              PyArrayObject *a, int nd,
                              const npy_intp *expected)

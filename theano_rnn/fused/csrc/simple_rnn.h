@@ -52,7 +52,7 @@ static int fused_simple_rnn_forward(
     PyArrayObject *xw_, PyArrayObject *h0_, PyArrayObject *U_,
     PyArrayObject *rmask_, PyArrayObject *mask_, PyArrayObject **hs_)
 {
-    const char *op = "FusedSimpleRNN";
+    const char *op = "SimpleRNNForward";
     FusedInput xw(xw_), h0(h0_), U(U_), rmask(rmask_), mask(mask_);
     if (xw.failed || h0.failed || U.failed || rmask.failed || mask.failed)
         return -1;
@@ -156,7 +156,7 @@ static int fused_simple_rnn_backward(
     PyArrayObject *hs_, PyArrayObject *dhs_,
     PyArrayObject **dxw_, PyArrayObject **dh0_, PyArrayObject **drmask_)
 {
-    const char *op = "FusedSimpleRNNGrad";
+    const char *op = "SimpleRNNBackward";
     FusedInput U(U_), rmask(rmask_), mask(mask_), hs(hs_), dhs(dhs_);
     if (U.failed || rmask.failed || mask.failed || hs.failed || dhs.failed)
         return -1;

@@ -13,6 +13,8 @@ setup(
         "README.md") else "",
     long_description_content_type="text/markdown",
     packages=find_packages(include=["theano_rnn", "theano_rnn.*"]),
+    # The C++ sources of the fused ops, read at run time (fused/sources.py).
+    package_data={"theano_rnn.fused": ["csrc/*.h"]},
     python_requires=">=3.8,<3.12",
     install_requires=[
         "theano-pymc==1.1.2",

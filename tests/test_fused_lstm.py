@@ -1,11 +1,12 @@
 """The fused LSTM (:mod:`theano_rnn.fused.lstm`) against the scan path.
 
-The scan path (``recurrence.rnn(cell.step, ...)``) is the reference: both
-graphs are built from the same symbolic inputs and the same cell, and must
-agree on the outputs and on every gradient -- in float64 to rounding, in
-float32 to the precision of float32.  The op's own gradient is also checked
-against finite differences (``verify_grad``), its NumPy ``perform`` against
-its C code, and the layers' choice of implementation.
+The comparisons are those of ``tests/fused_harness.py`` (fused and scan
+graphs of the same cell and inputs, compiled once per session): outputs,
+both last states and every gradient, in float64 to rounding and in float32
+to its precision, with masks, recurrent dropout, go_backwards, sizes of one
+and the batch split across threads; then the op's gradient against finite
+differences (``verify_grad``), its NumPy ``perform`` against its C code,
+and the layers' choice of implementation.
 
 Sizes are small and the op variants few, so that the file runs fast.
 """
@@ -15,110 +16,27 @@ import theano
 import theano.tensor as T
 from theano.scan.op import Scan
 
-from theano_rnn import fused, recurrence
+from fused_harness import (assert_all_close, check_pair,
+                           check_split_across_threads, compiled, op_types,
+                           random_cell, time_mask)
+from theano_rnn import fused
 from theano_rnn.cells import LSTMCell
 from theano_rnn.fused.lstm import LSTMBackward, LSTMForward
 from theano_rnn.layers import LSTM
 
-
-def time_mask(steps, batch):
-    """(steps, batch) mask: left padding, right padding, an all-padding row
-    and a hole, as far as the batch allows."""
-    mask = np.ones((steps, batch))
-    rows = [lambda m: m[:2, 0].fill(0),       # left padding
-            lambda m: m[3:, 1].fill(0),       # right padding
-            lambda m: m[:, 2].fill(0),        # only padding
-            lambda m: m[2, 3].fill(0)]        # a hole
-    for padding in rows[:batch]:
-        padding(mask)
-    return mask
-
-
-def random_cell(units, features, dtype, rng, **options):
-    """A built LSTMCell with random weights (biases too) of ``dtype``."""
-    cell = LSTMCell(units, **options)
-    cell.build(features)
-    for weight in cell.weights:
-        weight.set_value(rng.uniform(-0.6, 0.6, weight.get_value().shape)
-                         .astype(dtype))
-    return cell
-
-
-def fused_and_scan(cell, dtype, rng, steps, batch, masked=False,
-                   mask_dtype=None, dropout=False, go_backwards=False,
-                   uses="all"):
-    """Compile the fused and the scan graph of the same cell and inputs.
-
-    Each function returns ``[outputs, h_last, c_last]`` and the gradients of
-    a loss (a fixed random projection of what ``uses`` says: all outputs and
-    both last states, or only ``h_last`` as with ``return_sequences=False``)
-    with respect to x, kernel, recurrent kernel, bias, h0, c0 (and the
-    recurrent mask).  Also returns the numeric inputs to call them with.
-    """
-    units, features = cell.units, cell.input_dim
-    x = T.tensor3("x", dtype=dtype)
-    h0, c0 = T.matrix("h0", dtype=dtype), T.matrix("c0", dtype=dtype)
-    inputs = [x, h0, c0]
-    values = [rng.randn(steps, batch, features), rng.randn(batch, units),
-              rng.randn(batch, units)]
-    mask = rmask = None
-    if masked:
-        mask = T.matrix("mask", dtype=mask_dtype or dtype)
-        inputs.append(mask)
-        values.append(time_mask(steps, batch))
-    if dropout:
-        rmask = T.matrix("rmask", dtype=dtype)
-        inputs.append(rmask)
-        values.append((rng.uniform(size=(batch, units)) > 0.3) / 0.7)
-    values = [v.astype(i.dtype) for v, i in zip(values, inputs)]
-    xw = cell.project_inputs(x)
-    wrt = [x] + cell.weights + [h0, c0] + ([rmask] if dropout else [])
-    projections = [rng.randn(steps, batch, units), rng.randn(batch, units),
-                   rng.randn(batch, units)]
-
-    def compile(outputs, last_states):
-        results = [outputs] + last_states
-        if uses == "all":
-            loss = sum((r * p).sum() for r, p in zip(results, projections))
-        else:
-            loss = (last_states[0] * projections[1]).sum()
-        return theano.function(inputs, results + T.grad(loss, wrt))
-
-    non_sequences = [cell.recurrent_kernel] + ([rmask] if dropout else [])
-    scan = compile(*recurrence.rnn(cell.step, xw, [h0, c0], non_sequences,
-                                   mask=mask, go_backwards=go_backwards))
-    fused_f = compile(*fused.fused_rnn(cell, x, [h0, c0], rmask, mask,
-                                       go_backwards=go_backwards))
-    return fused_f, scan, values
-
-
-def op_types(function):
-    return {type(node.op) for node in function.maker.fgraph.toposort()}
-
-
-def assert_all_close(actual, expected, rtol, atol, names):
-    assert len(actual) == len(expected)
-    for a, e, name in zip(actual, expected, names):
-        assert a.shape == e.shape, name
-        np.testing.assert_allclose(a, e, rtol=rtol, atol=atol, err_msg=name)
-
-
-NAMES = ["outputs", "h_last", "c_last", "d x", "d kernel",
-         "d recurrent_kernel", "d bias", "d h0", "d c0", "d recurrent_mask"]
-
-# (id, cell options, steps, batch, features, units, fused_and_scan options)
+# (id, cell options, steps, batch, features, units, Pair options)
 CASES = [
     ("plain", {}, 5, 4, 3, 3, {}),
-    ("masked", {}, 5, 4, 3, 3, {"masked": True}),
-    ("recurrent_dropout", {}, 5, 4, 3, 3, {"dropout": True}),
+    ("masked", {}, 5, 4, 3, 3, {"use_mask": True}),
+    ("recurrent_dropout", {}, 5, 4, 3, 3, {"use_rmask": True}),
     ("masked-recurrent_dropout-sigmoid", {"recurrent_activation": "sigmoid"},
-     5, 4, 3, 3, {"masked": True, "dropout": True}),
+     5, 4, 3, 3, {"use_mask": True, "use_rmask": True}),
     ("go_backwards-int8_mask", {}, 5, 4, 3, 3,
-     {"masked": True, "mask_dtype": "int8", "go_backwards": True}),
-    ("only_h_last_used", {}, 5, 4, 3, 3, {"uses": "h_last"}),
+     {"use_mask": True, "mask_dtype": "int8", "go_backwards": True}),
+    ("only_h_last_used", {}, 5, 4, 3, 3, {"last_state_only": True}),
     ("relu-linear", {"activation": "relu", "recurrent_activation": "linear"},
      4, 3, 2, 3, {}),
-    ("sizes_of_one", {}, 1, 1, 1, 1, {"masked": True}),
+    ("sizes_of_one", {}, 1, 1, 1, 1, {"use_mask": True}),
     ("units_and_batch_of_one", {}, 4, 1, 2, 1, {}),
 ]
 
@@ -126,30 +44,27 @@ CASES = [
 @pytest.mark.parametrize("options,steps,batch,features,units,pair_options",
                          [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_fused_outputs_and_gradients_equal_scan_in_float64(
-        float64, rng, options, steps, batch, features, units, pair_options):
-    cell = random_cell(units, features, "float64", rng, **options)
-    fused_f, scan, values = fused_and_scan(cell, "float64", rng, steps, batch,
-                                           **pair_options)
+        rng, options, steps, batch, features, units, pair_options):
+    pair = compiled(LSTMCell, options, "float64", features, units,
+                    **pair_options)
     # the comparison is really fused against scan
-    assert {LSTMForward, LSTMBackward} <= op_types(fused_f)
-    assert Scan not in op_types(fused_f) and Scan in op_types(scan)
-    expected = scan(*values)
-    actual = fused_f(*values)
-    assert_all_close(actual, expected, rtol=1e-10, atol=1e-12, names=NAMES)
-    if pair_options.get("masked"):
+    assert {LSTMForward, LSTMBackward} <= op_types(pair.fused)
+    assert Scan not in op_types(pair.fused) and Scan in op_types(pair.scan)
+    values, actual = check_pair(pair, rng, steps, batch)
+    if pair_options.get("use_mask"):
         # padded steps keep the state and pass no gradient to their input
-        mask = values[3]
-        grad_x = actual[3]
+        mask = values[[v.name for v in pair.inputs].index("mask")]
+        grad_x = actual[pair.names.index("d x")]
         assert np.all(grad_x[mask == 0] == 0)
 
 
 def test_fused_lstm_float32_agrees_with_scan(rng):
-    cell = random_cell(6, 4, "float32", rng)
-    fused_f, scan, values = fused_and_scan(cell, "float32", rng, 7, 5,
-                                           masked=True, dropout=True)
-    expected = scan(*values)
-    actual = fused_f(*values)
-    for a, e, name in zip(actual, expected, NAMES):
+    pair = compiled(LSTMCell, {}, "float32", 4, 6, use_mask=True,
+                    use_rmask=True)
+    values = pair.random_inputs(rng, 7, 5)
+    expected = pair.scan(*values)
+    actual = pair.fused(*values)
+    for a, e, name in zip(actual, expected, pair.names):
         assert a.dtype == np.float32, name
         scale = max(1.0, np.abs(e).max())
         np.testing.assert_allclose(a, e, rtol=0, atol=1e-5 * scale,
@@ -158,30 +73,14 @@ def test_fused_lstm_float32_agrees_with_scan(rng):
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_fused_lstm_split_across_threads_equals_scan(monkeypatch, rng, dtype):
-    # 27 rows over 3 threads: 9 rows each, which the packed product takes
-    # as a block of 8 rows (with AVX-512) and a single row; 37 units make
-    # 4H = 148 columns, full panels and a partial last one, for U (forward)
-    # and 37 columns, one partial panel, for U^T (backward).
-    # (The ops are those of the "masked-recurrent_dropout-sigmoid" case and
-    # of the float32 test above: no C module to compile for this test.)
-    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "3")
+    """37 units make 4H = 148 columns, full panels and a partial last one,
+    for U (forward) and 37 columns, one partial panel, for U^T (backward).
+    (The ops are those of the "masked-recurrent_dropout-sigmoid" case and
+    of the float32 test above: no C module to compile for this test.)"""
     options = {"recurrent_activation": "sigmoid"} if dtype == "float64" else {}
-    with theano.config.change_flags(floatX=dtype):
-        cell = random_cell(37, 5, dtype, rng, **options)
-        fused_f, scan, values = fused_and_scan(cell, dtype, rng, 6, 27,
-                                               masked=True, dropout=True)
-    expected = scan(*values)
-    actual = fused_f(*values)
-    tolerance = 1e-10 if dtype == "float64" else 1e-4
-    for a, e, name in zip(actual, expected, NAMES):
-        scale = max(1.0, np.abs(e).max())
-        np.testing.assert_allclose(a, e, rtol=0, atol=tolerance * scale,
-                                   err_msg=name)
-    # one thread gives the same numbers: the threads split rows, not sums
-    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "1")
-    for a, b, name in zip(fused_f(*values), actual, NAMES):
-        np.testing.assert_allclose(a, b, rtol=1e-6 if dtype == "float32"
-                                   else 1e-13, err_msg=name)
+    pair = compiled(LSTMCell, options, dtype, 5, 37, use_mask=True,
+                    use_rmask=True)
+    check_split_across_threads(pair, rng, monkeypatch)
 
 
 def forward_function(activation, recurrent_activation, mask, dtype="float64"):
@@ -217,7 +116,8 @@ def test_fused_gradient_matches_finite_differences(recurrent_activation):
 
 def test_python_perform_equals_c_code(float64, rng):
     """Theano runs ``perform`` when it has no C compiler: the same numbers."""
-    cell = random_cell(3, 2, "float64", rng, recurrent_activation="sigmoid")
+    cell = random_cell(LSTMCell, 3, 2, "float64", rng,
+                       recurrent_activation="sigmoid")
     x = T.tensor3("x")
     h0, c0, mask, rmask = (T.matrix(n) for n in ("h0", "c0", "m", "r"))
     outputs, (h, c) = fused.fused_rnn(cell, x, [h0, c0], rmask, mask)
@@ -225,14 +125,14 @@ def test_python_perform_equals_c_code(float64, rng):
     results = [outputs, h, c] + T.grad(loss, [x] + cell.weights +
                                        [h0, c0, rmask])
     inputs = [x, h0, c0, mask, rmask]
-    compiled = theano.function(inputs, results)
+    c_code = theano.function(inputs, results)
     python = theano.function(inputs, results,
                              mode=theano.Mode(linker="py",
                                               optimizer="fast_compile"))
     values = [rng.randn(5, 4, 2), rng.randn(4, 3), rng.randn(4, 3),
               time_mask(5, 4), rng.uniform(0.5, 1.5, (4, 3))]
-    assert_all_close(python(*values), compiled(*values), 1e-12, 1e-13,
-                     names=[str(i) for i in range(len(results))])
+    assert_all_close(python(*values), c_code(*values),
+                     [str(i) for i in range(len(results))], 1e-12, 1e-13)
 
 
 @pytest.mark.parametrize("linker", ["cvm", "py"])
@@ -246,10 +146,12 @@ def test_fused_op_refuses_mismatched_shapes_with_a_value_error(float64,
                         mode=theano.Mode(linker=linker))
     good = [np.zeros((3, 2, 5)), np.zeros((5, 8)), np.zeros((2, 8)),
             np.zeros((2, 2)), np.zeros((2, 2))]
-    assert f(*good).shape == (3, 2, 2)
-    with pytest.raises(ValueError, match=r"U has shape \(2, 7\)"):
+    assert f(*good).shape == (4, 2, 2)      # hs[0] = h0, then 3 steps
+    with pytest.raises(ValueError, match=r"LSTMForward: recurrent_kernel "
+                                         r"has shape \(2, 7\)"):
         f(good[0], good[1], np.zeros((2, 7)), good[3], good[4])
-    with pytest.raises(ValueError, match=r"W has shape \(4, 8\)"):
+    with pytest.raises(ValueError, match=r"LSTMForward: kernel has shape "
+                                         r"\(4, 8\)"):
         f(good[0], np.zeros((4, 8)), good[2], good[3], good[4])
     with pytest.raises(ValueError, match=r"h0 has shape \(3, 2\)"):
         f(good[0], good[1], good[2], np.zeros((3, 2)), good[4])
@@ -283,9 +185,9 @@ def test_fused_layer_with_dropout_equals_scan_layer(float64, rng):
     scan_layer.set_weights(weights)
     x = rng.randn(4, 5, 2)
     mask = time_mask(5, 4).T
-    assert_all_close(fused_f(x, mask), scan_f(x, mask), 1e-10, 1e-12,
-                     names=["output", "d kernel", "d recurrent_kernel",
-                            "d bias"])
+    assert_all_close(fused_f(x, mask), scan_f(x, mask),
+                     ["output", "d kernel", "d recurrent_kernel", "d bias"],
+                     1e-10, 1e-12)
 
 
 def test_fused_with_unroll_raises_a_value_error_naming_the_reason():

@@ -76,6 +76,21 @@ def test_missing_openblas_falls_back_to_numpy_with_one_warning():
     assert flags == ["blas__ldflags=", "floatX=float32"]
 
 
+def test_the_missing_openblas_warning_prints_as_one_line():
+    """No source line under the message (``configure()`` or the user's
+    ``import theano_rnn`` would say nothing)."""
+    import warnings
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        runtime.default_flags(set(), find_blas=lambda: None)
+    (warning,) = caught
+    printed = warnings.formatwarning(warning.message, warning.category,
+                                     warning.filename, warning.lineno,
+                                     warning.line)
+    assert printed.count("\n") == 1 and printed.endswith("\n"), printed
+    assert "RuntimeWarning: theano_rnn: the system OpenBLAS" in printed
+
+
 def test_user_blas_choice_is_not_second_guessed():
     def must_not_be_called():
         raise AssertionError("looked for BLAS although the user chose")

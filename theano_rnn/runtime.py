@@ -113,16 +113,26 @@ def default_flags(user_flags, find_blas=find_openblas):
     if "blas__ldflags" not in user_flags:
         flags = find_blas()
         if flags is None:
-            warnings.warn(
+            _warn_one_line(
                 "theano_rnn: the system OpenBLAS was not found (Debian: "
                 "apt-get install libopenblas-dev); Theano will call BLAS "
-                "through NumPy's C API, which is about 20% slower.",
-                RuntimeWarning, stacklevel=3)
+                "through NumPy's C API, which is about 20% slower.")
             flags = ""
         extra.append("blas__ldflags=%s" % flags)
     if "floatx" not in user_flags:
         extra.append("floatX=float32")
     return extra
+
+
+def _warn_one_line(message):
+    """A ``RuntimeWarning`` that prints as one line.
+
+    ``warnings.warn`` prints the source line of the frame it names under the
+    message; from here that is ``configure()`` or an ``import theano_rnn``,
+    neither of which says anything.  The warning names this module, line 0,
+    which has no source line to print."""
+    warnings.warn_explicit(message, RuntimeWarning, filename=__file__,
+                           lineno=0, module=__name__)
 
 
 def configure():

@@ -1,4 +1,4 @@
-"""Fused ops: the whole time loop of a cell as one C op (and Adam's update).
+r"""Fused ops: the whole time loop of a cell as one C op (and Adam's update).
 
 The design of theano_rnn is a step function unrolled by ``theano.scan``
 (:mod:`theano_rnn.cells`, :mod:`theano_rnn.recurrence`).  Scan on Python
@@ -6,10 +6,47 @@ The design of theano_rnn is a step function unrolled by ``theano.scan``
 per-step slicing and the recomputation of the forward pass inside the
 gradient's scan cost more than the arithmetic.  This package is the fast
 path the recurrent layers take when they can (``implementation='auto'``):
-for each cell an op whose C code runs the loop over time, with one matrix
-product ``h_{t-1} U`` per step, and an op for its gradient.  They compute the
-same function as the scan path, with the same gate order, masks, dropout
-and the same float32 ``tanh``, and ``tests/test_fused_*.py`` compare them.
+for each cell an op whose C code runs the loop over time, with the per-step
+products (``h_{t-1} U``; for the LSTM also ``x_t W``) inside the loop, and an
+op for its gradient.  They compute the same function as the scan path, with
+the same gate order, masks, dropout and the same float32 ``tanh``, and
+``tests/test_fused_<cell>.py`` compare them.
+
+One convention for the three cells
+----------------------------------
+* **Names**: ``<Cell>Forward`` and ``<Cell>Backward`` (:class:`LSTMForward
+  <theano_rnn.fused.lstm.LSTMForward>`, ``GRUForward``, ``SimpleRNNForward``
+  and their ``...Backward``), one module per cell (``lstm.py``, ``gru.py``,
+  ``simple_rnn.py``) and one C++ file (``csrc/<cell>.h``, whose functions are
+  ``fused_<cell>_forward`` / ``fused_<cell>_backward``).
+* **Saved states**: the forward op returns the states with the initial one
+  as row 0, ``hs`` (T + 1, B, H), ``hs[0] = h0``, ``hs[t + 1] = h_t`` (the
+  LSTM's ``cs`` too), so every step's ``h_{t-1}`` is the contiguous view
+  ``hs[:-1]``; the layer's outputs are the view ``hs[1:]``.  What else the
+  backward op needs (``gates``, the GRU's ``saved``) is an internal output
+  that cannot be differentiated.  The backward op takes the recurrent
+  kernel, the masks, the saved arrays and the gradients of ``hs`` (and
+  ``cs``), and returns ``dxw``, the gradient of the step's pre-activations
+  (T, B, nH), and those of ``h0`` (``c0``) and of the recurrent mask.
+* **Where the products are**: the ops run the loop and its small per-step
+  products (:mod:`theano_rnn.fused.packed`); every large product over all
+  steps -- ``dU = (hs[:-1] * rmask)^T dxw``, and for the LSTM
+  ``dx = dxw W^T`` and ``dW = x^T dxw`` -- is a ``T.dot`` in the graph, one
+  BLAS call each, where Theano can also schedule it.
+* **Inputs**: the GRU and the SimpleRNN take ``xw = x W + b``, computed by
+  one BLAS product before the loop (:meth:`project_inputs` of the cell);
+  the LSTM takes ``[x, 1]`` and ``[W; b]`` and computes ``x_t W`` inside its
+  loop with the packed product (never writing the (T, B, 4H) array ``xw``),
+  measured faster (the README's "Where the time goes", item 9: prediction
+  4.6 -> 2.3 ms, training 16 -> 14 ms).  That is the direction to unify in;
+  the GRU and the SimpleRNN have not been moved to it yet.
+* **C++**: sizes and indices are ``npy_intp`` (cast to ``int`` only at the
+  calls of the packed product); errors are ``ValueError``\ s naming the op
+  and the input as the layers name it (``kernel``, ``recurrent_kernel``,
+  ``recurrent_bias``, ``recurrent_mask``, ``mask``, ``h0``...), with both
+  shapes.  The C++ lives in ``csrc/``, read by :mod:`theano_rnn.fused.sources`
+  in one stated order; the cache version of an op is derived from the text
+  of every file it uses, so an edit cannot reuse a stale compiled module.
 
 :func:`unsupported_reason` says why a cell cannot take the fused path
 (``None`` when it can); :func:`fused_rnn` runs it.
@@ -17,19 +54,29 @@ and the same float32 ``tanh``, and ``tests/test_fused_*.py`` compare them.
 One op here is not a recurrence: :mod:`theano_rnn.fused.adam` computes
 Adam's three updates of a parameter in one pass, for
 :class:`theano_rnn.optimizers.Adam` (importing it registers the graph
-rewrite that makes the update in place).
+rewrite that makes the update in place).  It does not need the recurrence
+ops, so this package imports a cell's module only when a layer first asks
+for its fused loop.
 """
-from . import _base, gru, lstm, simple_rnn
-from ..cells import GRUCell, LSTMCell, SimpleRNNCell
+import importlib
 
-# cell class -> the function running its fused loop.  Exact classes only:
-# a subclass may override ``step``, and then only scan computes what it
-# means.
+from ..cells import GRUCell, LSTMCell, SimpleRNNCell
+from ._base import ACTIVATIONS
+
+# cell class -> (module, function) running its fused loop.  Exact classes
+# only: a subclass may override ``step``, and then only scan computes what
+# it means.
 _IMPLEMENTATIONS = {
-    SimpleRNNCell: simple_rnn.fused_simple_rnn,
-    LSTMCell: lstm.fused_lstm,
-    GRUCell: gru.fused_gru,
+    SimpleRNNCell: ("simple_rnn", "fused_simple_rnn"),
+    LSTMCell: ("lstm", "fused_lstm"),
+    GRUCell: ("gru", "fused_gru"),
 }
+
+
+def _implementation(cell):
+    """The function running the fused loop of ``cell`` (imported now)."""
+    module, function = _IMPLEMENTATIONS[type(cell)]
+    return getattr(importlib.import_module("." + module, __name__), function)
 
 
 def unsupported_reason(cell, dtype):
@@ -42,9 +89,9 @@ def unsupported_reason(cell, dtype):
         return "the fused loops support float32 and float64, not %s" % dtype
     for argument in ("activation", "recurrent_activation"):
         name = getattr(getattr(cell, argument), "__name__", None)
-        if name not in _base.ACTIVATIONS:
+        if name not in ACTIVATIONS:
             return ("%s %r has no C implementation (supported: %s)"
-                    % (argument, name, ", ".join(_base.ACTIVATIONS)))
+                    % (argument, name, ", ".join(ACTIVATIONS)))
     return None
 
 
@@ -72,5 +119,5 @@ def fused_rnn(cell, x, initial_states, recurrent_mask=None, mask=None,
     if go_backwards:
         x = x[::-1]
         mask = None if mask is None else mask[::-1]
-    implementation = _IMPLEMENTATIONS[type(cell)]
-    return implementation(cell, x, list(initial_states), recurrent_mask, mask)
+    return _implementation(cell)(cell, x, list(initial_states),
+                                 recurrent_mask, mask)

@@ -1,4 +1,4 @@
-"""What the fused recurrences share: BLAS linkage and C helpers.
+"""What the fused recurrences share: BLAS linkage, C++ sources, helpers.
 
 Every fused recurrence is a :class:`FusedRecurrenceOp`: a Theano ``COp``
 whose C code loops over time itself, with the per-step product ``h U`` of
@@ -7,17 +7,18 @@ Python loop of ``theano.scan`` disappears.  This module gives them
 
 * the BLAS linkage Theano's own ``Gemm`` uses (``-lopenblas`` or NumPy's
   fallback, whatever :mod:`theano_rnn.runtime` configured), for the large
-  products after a loop, and the packed product and thread split;
-* C++ helpers, templated on the element type, so one loop serves ``float32``
-  and ``float64``: ``gemm_rowmajor`` (row-major ``C = alpha A B + beta C``
-  on top of the column-major Fortran BLAS) and the activations with their
-  derivatives written in terms of the activation's *output*;
+  products after a loop;
+* their C++ support code, the files of ``csrc/`` read by
+  :mod:`theano_rnn.fused.sources` (which also derives the cache version from
+  their text): ``format_shape.h``, ``activations.h`` (templated on the
+  element type, so one loop serves ``float32`` and ``float64``; derivatives
+  written in terms of the activation's *output*), ``packed.h`` (the packed
+  product and thread split) and ``loop_helpers.h`` (C-contiguous inputs,
+  shape checks, reused output buffers, activations as functor classes);
 * :func:`c_dtype`, the C type name of a Theano dtype;
-* for the SimpleRNN, LSTM and GRU loops, :class:`FusedLoopOp` (their Python
-  side: optional inputs and outputs, the call of one templated C++ function)
-  with its C++ helpers (``HELPERS_C``: C-contiguous inputs, shape checks,
-  reused output buffers, activations as functor classes) and the NumPy
-  versions of the activations for ``perform``.
+* :class:`FusedLoopOp`, the Python side of the SimpleRNN, LSTM and GRU ops
+  (optional inputs and outputs, the call of one templated C++ function),
+  and the NumPy versions of the activations for ``perform``.
 """
 import numpy as np
 import theano
@@ -25,74 +26,13 @@ import theano.tensor as T
 from theano.gradient import DisconnectedType
 from theano.graph.op import COp
 from theano.tensor.blas import ldflags
-from theano.tensor.blas_headers import blas_header_text, blas_header_version
+from theano.tensor.blas_headers import blas_header_version
 
-from ..fastmath import C_SUPPORT_CODE as _FAST_TANH
 from ..fastmath import tanh_float32
-from . import packed
+from . import sources
 
 #: Activations the fused C code implements; other ones fall back to scan.
 ACTIVATIONS = ("tanh", "sigmoid", "hard_sigmoid", "linear", "relu")
-
-#: C: ``format_shape(buf, size, a)`` writes the shape of ``a`` as Python
-#: prints a tuple, "(2, 3)" or "(5,)", for the ops' shape errors.
-FORMAT_SHAPE_C = r"""
-static void format_shape(char *buf, size_t size, PyArrayObject *a)
-{
-    int n = snprintf(buf, size, "(");
-    for (int k = 0; k < PyArray_NDIM(a) && n < (int)size; ++k)
-        n += snprintf(buf + n, size - n, k ? ", %ld" : "%ld",
-                      (long)PyArray_DIMS(a)[k]);
-    if (n < (int)size)
-        snprintf(buf + n, size - n, PyArray_NDIM(a) == 1 ? ",)" : ")");
-}
-"""
-
-_SUPPORT = r"""
-/* Row-major C (m x n) = alpha A (m x k) B (k x n) + beta C, all C-contiguous
-   with leading dimensions lda, ldb, ldc (in elements).  Fortran BLAS is
-   column-major, so compute C^T = B^T A^T instead.
-   A and B are passed as non-const pointers on purpose: without a BLAS
-   library (blas__ldflags empty) Theano defines [sd]gemm_ itself on top of
-   NumPy, with non-const A and B -- in C++ an overload of the declared
-   extern "C" function, which only a non-const argument selects. */
-static inline void gemm_rowmajor(char trans_a, char trans_b, int m, int n,
-                                 int k, float alpha, const float *A, int lda,
-                                 const float *B, int ldb, float beta,
-                                 float *C, int ldc)
-{
-    sgemm_(&trans_b, &trans_a, &n, &m, &k, &alpha, (float *)B, &ldb,
-           (float *)A, &lda, &beta, C, &ldc);
-}
-static inline void gemm_rowmajor(char trans_a, char trans_b, int m, int n,
-                                 int k, double alpha, const double *A, int lda,
-                                 const double *B, int ldb, double beta,
-                                 double *C, int ldc)
-{
-    dgemm_(&trans_b, &trans_a, &n, &m, &k, &alpha, (double *)B, &ldb,
-           (double *)A, &lda, &beta, C, &ldc);
-}
-
-/* Activations (of a pre-activation x) and their derivatives expressed
-   through the output y = act(x).  tanh in float32 is the call-free
-   approximation of theano_rnn.fastmath, exactly as the scan path computes
-   it; in float64 the exact tanh. */
-static inline float rnn_tanh(float x) { return theano_rnn_tanhf(x); }
-static inline double rnn_tanh(double x) { return tanh(x); }
-template<typename T> static inline T rnn_sigmoid(T x)
-{ return (T)0.5 + (T)0.5 * rnn_tanh((T)0.5 * x); }
-template<typename T> static inline T rnn_hard_sigmoid(T x)
-{ T y = (T)0.2 * x + (T)0.5; return y < 0 ? 0 : (y > 1 ? 1 : y); }
-
-template<typename T> static inline T d_tanh(T y) { return 1 - y * y; }
-template<typename T> static inline T d_sigmoid(T y) { return y * (1 - y); }
-template<typename T> static inline T d_hard_sigmoid(T y)
-{ return (y > 0 && y < 1) ? (T)0.2 : (T)0; }
-template<typename T> static inline T rnn_linear(T x) { return x; }
-template<typename T> static inline T d_linear(T y) { return 1; }
-template<typename T> static inline T rnn_relu(T x) { return x > 0 ? x : 0; }
-template<typename T> static inline T d_relu(T y) { return y > 0 ? 1 : 0; }
-"""
 
 
 def c_dtype(dtype):
@@ -105,20 +45,22 @@ def c_dtype(dtype):
 
 
 class FusedRecurrenceOp(COp):
-    """Base class of the fused recurrence ops: BLAS linkage and support code.
+    """Base class of the fused recurrence ops: BLAS linkage, and the C++ of
+    ``csrc/`` as support code, versioned by its content.
 
-    Subclasses add their own C in ``c_support_code`` by calling
-    ``super().c_support_code()`` first, and bump ``code_version``.
+    ``csrc`` names the files of :data:`theano_rnn.fused.sources.ORDER` that
+    the op's C uses (pasted in that order after the generated C of
+    :func:`~theano_rnn.fused.sources.generated_code`).  ``code_version`` is
+    the version of the C that the op's Python writes (``c_code``): bump it
+    when that changes.  The support code needs no bump: the cache version
+    includes a hash of every text of it.
     """
 
+    csrc = ("format_shape.h", "activations.h", "packed.h", "loop_helpers.h")
     code_version = (1,)
 
     def c_support_code(self, **kwargs):
-        return (blas_header_text() + _FAST_TANH + FORMAT_SHAPE_C + _SUPPORT
-                + packed.PACKED_PRODUCT_C)
-
-    def c_headers(self, **kwargs):
-        return ["<math.h>", "<string.h>"] + packed.HEADERS
+        return sources.support_code(self.csrc, sources.generated_code())
 
     def c_libraries(self, **kwargs):
         return ldflags()
@@ -130,146 +72,17 @@ class FusedRecurrenceOp(COp):
         return ldflags(libs=False, libs_dir=True)
 
     def c_header_dirs(self, **kwargs):
-        return ldflags(libs=False, include_dir=True)
+        return ldflags(libs=False, include_dir=True) + [sources.DIRECTORY]
 
     def c_code_cache_version(self):
-        return self.code_version + (9,) + blas_header_version()
+        return (self.code_version
+                + sources.content_version(self.c_support_code())
+                + blas_header_version())
 
 
 # ---------------------------------------------------------------------------
 # The loop ops of the SimpleRNN, the LSTM and the GRU: what they share
 # ---------------------------------------------------------------------------
-
-#: C++ shared by the loop ops: input and output handling and
-#: the activations as functor classes, so that a loop can be a template on
-#: its activations and the compiler inlines them into vectorised loops.
-HELPERS_C = r"""
-/* ---- theano_rnn.fused._base: helpers of the loop ops ---- */
-
-/* An input as a C-contiguous, aligned array: the array itself when it is
-   one already (a new reference), a copy otherwise; released at the end of
-   the scope.  A NULL input (an absent optional input) stays NULL. */
-struct FusedInput
-{
-    PyArrayObject *array;
-    bool failed;
-    explicit FusedInput(PyArrayObject *a) : array(NULL), failed(false)
-    {
-        if (a != NULL) {
-            array = (PyArrayObject *)PyArray_FROM_OF((PyObject *)a,
-                                                     NPY_ARRAY_IN_ARRAY);
-            failed = (array == NULL);
-        }
-    }
-    ~FusedInput() { Py_XDECREF(array); }
-    template<typename T> const T *data() const
-    { return array == NULL ? NULL : (const T *)PyArray_DATA(array); }
-    npy_intp dim(int i) const { return PyArray_DIMS(array)[i]; }
-private:
-    FusedInput(const FusedInput &);
-    FusedInput &operator=(const FusedInput &);
-};
-
-/* 0 when `a` has `nd` dimensions of the `expected` sizes (-1: any size);
-   otherwise -1 with a ValueError such as
-   "FusedGRU: h0 has shape (4, 3), expected (4, 5)". */
-static int fused_check_shape(const char *op, const char *what,
-                             PyArrayObject *a, int nd,
-                             const npy_intp *expected)
-{
-    bool ok = PyArray_NDIM(a) == nd;
-    for (int i = 0; ok && i < nd; ++i)
-        ok = expected[i] < 0 || PyArray_DIMS(a)[i] == expected[i];
-    if (ok)
-        return 0;
-    char got[160], want[160] = "";
-    int n_want = 0;
-    format_shape(got, sizeof(got), a);
-    for (int i = 0; i < nd && n_want < 120; ++i) {
-        if (expected[i] < 0)
-            n_want += snprintf(want + n_want, sizeof(want) - n_want, "%s?",
-                               i ? ", " : "");
-        else
-            n_want += snprintf(want + n_want, sizeof(want) - n_want, "%s%ld",
-                               i ? ", " : "", (long)expected[i]);
-    }
-    if (nd == 1)
-        snprintf(want + n_want, sizeof(want) - n_want, ",");
-    PyErr_Format(PyExc_ValueError, "%s: %s has shape %s, expected (%s)",
-                 op, what, got, want);
-    return -1;
-}
-
-/* The recurrent input h_{t-1} * rmask of elements lo .. hi-1 (a thread's
-   rows): written into the same elements of buffer, which is returned; h
-   itself without a recurrent mask (rm NULL). */
-template<typename T>
-static inline const T *fused_masked_state(const T *h, const T *rm,
-                                          T *buffer, size_t lo, size_t hi)
-{
-    if (rm == NULL)
-        return h;
-    for (size_t k = lo; k < hi; ++k)
-        buffer[k] = h[k] * rm[k];
-    return buffer;
-}
-
-/* The sizes of hs (n_steps + 1, batch, units), a state sequence whose
-   first entry is the initial state: 0, or -1 with a ValueError when hs is
-   not 3-D or has no entry at all. */
-static int fused_state_sizes(const char *op, PyArrayObject *hs,
-                             npy_intp *n_steps, npy_intp *batch,
-                             npy_intp *units)
-{
-    const npy_intp any3[3] = {-1, -1, -1};
-    if (fused_check_shape(op, "hs", hs, 3, any3))
-        return -1;
-    if (PyArray_DIMS(hs)[0] < 1) {
-        PyErr_Format(PyExc_ValueError, "%s: hs has no initial state", op);
-        return -1;
-    }
-    *n_steps = PyArray_DIMS(hs)[0] - 1;
-    *batch = PyArray_DIMS(hs)[1];
-    *units = PyArray_DIMS(hs)[2];
-    return 0;
-}
-
-/* Make *out a C-contiguous array of shape `dims` and type `typenum`, keeping
-   the one of the previous call when it already is one (no allocation in the
-   steady state).  0 on success, -1 with a MemoryError. */
-static int fused_output(PyArrayObject **out, int nd, const npy_intp *dims,
-                        int typenum)
-{
-    PyArrayObject *a = *out;
-    if (a != NULL && PyArray_NDIM(a) == nd && PyArray_TYPE(a) == typenum &&
-            PyArray_IS_C_CONTIGUOUS(a) && PyArray_ISALIGNED(a) &&
-            PyArray_ISWRITEABLE(a)) {
-        bool same = true;
-        for (int i = 0; i < nd; ++i)
-            same = same && PyArray_DIMS(a)[i] == dims[i];
-        if (same)
-            return 0;
-    }
-    Py_XDECREF(a);
-    *out = (PyArrayObject *)PyArray_EMPTY(nd, (npy_intp *)dims, typenum, 0);
-    return *out == NULL ? -1 : 0;
-}
-
-/* The activations of _base as classes: f(x) the activation, df(y) its
-   derivative through the output y = f(x). */
-#define FUSED_ACTIVATION(NAME)                                              \
-    template<typename T> struct fused_act_##NAME {                          \
-        static inline T f(T x) { return rnn_##NAME(x); }                   \
-        static inline T df(T y) { return d_##NAME(y); }                    \
-    };
-FUSED_ACTIVATION(tanh)
-FUSED_ACTIVATION(sigmoid)
-FUSED_ACTIVATION(hard_sigmoid)
-FUSED_ACTIVATION(linear)
-FUSED_ACTIVATION(relu)
-#undef FUSED_ACTIVATION
-"""
-
 
 def c_activation(name, ctype):
     """The C++ class of activation ``name`` for element type ``ctype``."""
@@ -407,8 +220,8 @@ class FusedLoopOp(FusedRecurrenceOp):
     * ``c_function``: the C++ function name;
     * ``activation_props``: the properties naming the activations, in the
       function's template order;
-    * ``c_support_code_own``: the C++ of the op (shared by its forward and
-      backward op, so that a module holding both includes it once).
+    * ``csrc``: the files of ``csrc/`` the op's C uses (the forward and
+      backward ops of a cell share theirs).
     """
 
     __props__ = ()
@@ -416,7 +229,6 @@ class FusedLoopOp(FusedRecurrenceOp):
     optional_inputs = optional_outputs = {}
     c_function = None
     activation_props = ()
-    c_support_code_own = ""
 
     def __init__(self, **props):
         missing = [name for name in self.__props__ if name not in props]
@@ -467,11 +279,6 @@ class FusedLoopOp(FusedRecurrenceOp):
         return inputs
 
     # -- C ------------------------------------------------------------------
-    def c_support_code(self, **kwargs):
-        # A list: Theano includes each distinct string once per module.
-        return [super(FusedLoopOp, self).c_support_code(**kwargs), HELPERS_C,
-                self.c_support_code_own]
-
     def c_code(self, node, name, inputs, outputs, sub):
         ctype = c_dtype(node.outputs[0].dtype)
         template = [ctype] + [c_activation(getattr(self, p), ctype)

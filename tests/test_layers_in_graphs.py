@@ -128,3 +128,31 @@ def test_models_of_the_new_layers_save_and_load(tmp_path, rng):
                                rtol=1e-6)
     assert [type(l).__name__ for l in loaded.layers] == \
         [type(l).__name__ for l in model.layers]
+
+
+def test_keras1_sequential_starting_with_a_merge_of_sequential_branches(
+        float64, rng):
+    """Keras 1's babi_memnn/babi_rnn: Sequential([Merge([a, b]), ...]) is a
+    model of the branches' inputs; it predicts what the same layers called
+    in a functional graph predict, and trains."""
+    from theano_rnn.layers import Embedding, Merge, concatenate
+    from theano_rnn.models import Sequential
+    story = Sequential([Embedding(10, 4, input_length=5)])
+    question = Sequential([Embedding(10, 4, input_length=5)])
+    model = Sequential()
+    model.add(Merge([story, question], mode="concat", concat_axis=-1))
+    model.add(LSTM(3))
+    model.add(Dense(1, activation="sigmoid"))
+    model.compile(optimizer="adam", loss="binary_crossentropy")
+    xs, xq = rng.randint(1, 10, (6, 5)), rng.randint(1, 10, (6, 5))
+    y = rng.randint(0, 2, (6, 1))
+    lstm, dense = model.layers[-2], model.layers[-1]
+    functional = Model([story.input, question.input],
+                       dense(lstm(concatenate([story.output,
+                                               question.output]))))
+    np.testing.assert_allclose(model.predict([xs, xq]),
+                               functional.predict([xs, xq]), rtol=1e-12)
+    before = lstm.get_weights()[0].copy()
+    history = model.fit([xs, xq], y, epochs=1, batch_size=3, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+    assert not np.allclose(lstm.get_weights()[0], before)

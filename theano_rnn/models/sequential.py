@@ -132,8 +132,17 @@ class Sequential(Model):
         if not self._stack:
             raise ValueError("the model has no layers yet; add some with "
                              "model.add(layer)")
+        first = self._stack[0]
+        if self._input_layer is None and first.inbound_nodes:
+            # Keras 1: a first layer already called on branches (a Merge
+            # over Sequential branches): the model's inputs are the
+            # branches' inputs, and the stack continues from its output
+            x = first.inbound_nodes[0].output_tensors[0]
+            for layer in self._stack[1:]:
+                x = layer(x)
+            self._init_graph(_source_inputs(x), [x])
+            return
         if self._input_layer is None:
-            first = self._stack[0]
             shape = input_shape or first.batch_input_shape
             if shape is None:
                 raise ValueError(
@@ -309,3 +318,17 @@ class Sequential(Model):
         if config.get("build_input_shape") and model.input_shape is None:
             model.build(tuple(config["build_input_shape"]))
         return model
+
+
+def _source_inputs(tensor):
+    """The Input tensors ``tensor`` is computed from, in first-use order."""
+    layer, node_index, _ = tensor._keras_history
+    node = layer.inbound_nodes[node_index]
+    if not node.inbound_layers:
+        return [tensor]
+    found = []
+    for t in node.input_tensors:
+        for source in _source_inputs(t):
+            if not any(source is f for f in found):
+                found.append(source)
+    return found

@@ -10,7 +10,7 @@ import pytest
 import theano
 import theano.tensor as T
 
-from theano_rnn import optimizers
+from theano_rnn import legacy, optimizers
 from theano_rnn.layers import (LSTM, Dense, Dropout, Embedding, GRU, Input,
                                InputLayer, Layer, SimpleRNN)
 from theano_rnn.models import (Model, Sequential, load_model,
@@ -317,8 +317,9 @@ def test_layers_get_layer_summary_and_keras1_names():
         warnings.simplefilter("always")
         model = Model(input=a, output=Dense(1, name="out")(a))
     assert [str(w.message) for w in caught] == [
-        "the argument input= is Keras 1's name; use inputs= (Keras 2)",
-        "the argument output= is Keras 1's name; use outputs= (Keras 2)"]
+        "Model: `%s` is a Keras 1 argument, converted to `%ss`; update the "
+        "call to the Keras 2 name" % (name, name)
+        for name in ("input", "output")]
     assert [l.name for l in model.layers] == ["a", "out"]
     assert model.get_layer("out") is model.get_layer(index=1)
     assert model.input is a and isinstance(model.layers[0], InputLayer)
@@ -410,11 +411,13 @@ def test_a_loss_given_first_is_taken_with_a_warning_naming_keras_order():
 def test_nb_epoch_is_keras1s_epochs():
     model = linear_model()
     x, y = np.zeros((4, 2)), np.zeros((4, 1))
-    with pytest.warns(UserWarning, match="nb_epoch= is Keras 1's name; use "
-                                         "epochs="):
+    with pytest.warns(legacy.LegacyArgumentWarning,
+                      match="fit: `nb_epoch` is a Keras 1 argument, "
+                            "converted to `epochs`"):
         history = model.fit(x, y, nb_epoch=2, verbose=0)
     assert len(history.history["loss"]) == 2
-    with pytest.raises(TypeError, match="both epochs= and its Keras 1 name"):
+    with pytest.raises(TypeError, match="both the Keras 1 argument `nb_epoch`"
+                                        " and its Keras 2 name `epochs`"):
         model.fit(x, y, epochs=3, nb_epoch=2, verbose=0)
     with pytest.raises(TypeError, match="unexpected argument.*no_such"):
         model.fit(x, y, no_such=1)
@@ -507,6 +510,10 @@ def test_the_generator_methods_match_the_array_methods(float64):
     for a, b in zip(model.get_weights(), reference.get_weights()):
         np.testing.assert_allclose(a, b, rtol=1e-12)
     assert len(history.history["val_loss"]) == 2
+    with pytest.warns(legacy.LegacyArgumentWarning) as caught:
+        keras1 = model.fit_generator(batches(), samples_per_epoch=2,
+                                     nb_epoch=1, nb_worker=1, verbose=0)
+    assert len(keras1.history["loss"]) == 1 and len(caught) == 3
     with pytest.raises(ValueError, match="steps_per_epoch is required"):
         model.fit_generator(batches())
     with pytest.raises(ValueError, match="should be a tuple"):

@@ -289,6 +289,15 @@ DATASET = (("nb_words", "num_words"),)
 
 #: ``fit``'s Keras 1 names (for the engine).
 FIT = (("nb_epoch", "epochs"),)
+#: ``Model(input=, output=)``.
+MODEL = (("input", "inputs"), ("output", "outputs"))
+#: ``fit_generator``'s Keras 1 names (``samples_per_epoch`` is taken as the
+#: number of batches, as Keras 2 did for generators without a batch size).
+FIT_GENERATOR = FIT + (("samples_per_epoch", "steps_per_epoch"),
+                       ("nb_val_samples", "validation_steps"),
+                       ("nb_worker", "workers"),
+                       ("max_q_size", "max_queue_size"),
+                       ("pickle_safe", "use_multiprocessing"))
 
 #: Decorators ready to apply: ``@legacy.dense_support`` on ``__init__``.
 dense_support = legacy_interface(DENSE, dense_preprocessor)

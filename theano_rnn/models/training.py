@@ -64,6 +64,7 @@ import theano
 import theano.tensor as T
 
 from .. import callbacks as callbacks_module
+from .. import legacy
 from .. import losses
 from .. import metrics as metrics_module
 from .. import optimizers
@@ -103,13 +104,12 @@ class Model(Network):
         model.
     """
 
+    @legacy.legacy_interface(legacy.MODEL, owner="Model")
     def __init__(self, inputs=None, outputs=None, name=None, seed=None,
-                 **legacy):
-        inputs = _legacy_argument(legacy, "input", "inputs", inputs)
-        outputs = _legacy_argument(legacy, "output", "outputs", outputs)
-        if legacy:
+                 **unknown):
+        if unknown:
             raise TypeError("Model: unexpected argument(s) %s"
-                            % ", ".join(sorted(legacy)))
+                            % ", ".join(sorted(unknown)))
         if inputs is None or outputs is None:
             raise ValueError(
                 "Model: give inputs= and outputs= (tensors from Input(...) "
@@ -611,11 +611,12 @@ class Model(Network):
         return result
 
     # -- training and inference ---------------------------------------------
+    @legacy.legacy_interface(legacy.FIT, owner="fit")
     def fit(self, x=None, y=None, batch_size=32, epochs=1, verbose=1,
             callbacks=None, validation_split=0., validation_data=None,
             shuffle=True, class_weight=None, sample_weight=None,
             initial_epoch=0, steps_per_epoch=None, validation_steps=None,
-            **legacy):
+            **unknown):
         """Train for ``epochs - initial_epoch`` epochs, Keras 2's signature.
 
         Parameters
@@ -663,11 +664,9 @@ class Model(Network):
         RuntimeError
             If the model is not compiled.
         """
-        epochs = _legacy_argument(legacy, "nb_epoch", "epochs", epochs,
-                                  default=1)
-        if legacy:
+        if unknown:
             raise TypeError("fit: unexpected argument(s) %s"
-                            % ", ".join(sorted(legacy)))
+                            % ", ".join(sorted(unknown)))
         if steps_per_epoch is not None or validation_steps is not None:
             raise ValueError("fit: steps_per_epoch and validation_steps are "
                              "for symbolic data feeds, which theano_rnn does "
@@ -868,11 +867,12 @@ class Model(Network):
         return self._make_predict_function()(*xs)
 
     # -- generators ------------------------------------------------------------
+    @legacy.legacy_interface(legacy.FIT_GENERATOR, owner="fit_generator")
     def fit_generator(self, generator, steps_per_epoch=None, epochs=1,
                       verbose=1, callbacks=None, validation_data=None,
                       validation_steps=None, class_weight=None,
                       max_queue_size=10, workers=1, use_multiprocessing=False,
-                      shuffle=True, initial_epoch=0, **legacy):
+                      shuffle=True, initial_epoch=0, **unknown):
         """Train on batches from ``generator``, Keras 2's signature.
 
         ``generator`` yields ``(x, y)`` or ``(x, y, sample_weight)``
@@ -893,18 +893,9 @@ class Model(Network):
         -------
         History
         """
-        epochs = _legacy_argument(legacy, "nb_epoch", "epochs", epochs,
-                                  default=1)
-        steps_per_epoch = _legacy_argument(
-            legacy, "samples_per_epoch", "steps_per_epoch", steps_per_epoch)
-        validation_steps = _legacy_argument(
-            legacy, "nb_val_samples", "validation_steps", validation_steps)
-        _legacy_argument(legacy, "nb_worker", "workers", None)
-        _legacy_argument(legacy, "max_q_size", "max_queue_size", None)
-        _legacy_argument(legacy, "pickle_safe", "use_multiprocessing", None)
-        if legacy:
+        if unknown:
             raise TypeError("fit_generator: unexpected argument(s) %s"
-                            % ", ".join(sorted(legacy)))
+                            % ", ".join(sorted(unknown)))
         self._check_compiled("fit_generator")
         epochs = check_int(epochs, "epochs", 0)
         initial_epoch = check_int(initial_epoch, "initial_epoch", 0)
@@ -1052,20 +1043,6 @@ class Model(Network):
 
 
 # -- helpers -----------------------------------------------------------------
-
-def _legacy_argument(legacy, old, new, value, default=None):
-    """Keras 1's ``old`` keyword (popped from ``legacy``) as ``new``, with
-    one warning naming ``new``; both given is a TypeError."""
-    if old not in legacy:
-        return value
-    old_value = legacy.pop(old)
-    if value is not default:
-        raise TypeError("got both %s= and its Keras 1 name %s=; give %s= "
-                        "only" % (new, old, new))
-    warnings.warn("the argument %s= is Keras 1's name; use %s= (Keras 2)"
-                  % (old, new), stacklevel=3)
-    return old_value
-
 
 def _keras_order(optimizer, loss):
     """``(optimizer, loss)``; a known loss name first and an optimizer

@@ -6,6 +6,7 @@ import theano
 
 from layer_harness import (build_and_call, check_gradient, round_trip,
                            train_one_epoch)
+from theano_rnn.legacy import LegacyArgumentWarning
 from theano_rnn.layers import (LSTM, Activation, AveragePooling1D, Conv1D,
                                Convolution1D, Dense, Dropout, Embedding,
                                GlobalAveragePooling1D, GlobalMaxPooling1D,
@@ -84,8 +85,10 @@ def test_conv1d_reads_keras_configs_and_takes_penalties(float64):
 
 
 def test_convolution1d_takes_keras1_arguments():
-    layer = Convolution1D(nb_filter=4, filter_length=3, border_mode="same",
-                          subsample_length=1, input_dim=2, input_length=6)
+    with pytest.warns(LegacyArgumentWarning):
+        layer = Convolution1D(nb_filter=4, filter_length=3,
+                              border_mode="same", subsample_length=1,
+                              input_dim=2, input_length=6)
     assert (layer.filters, layer.kernel_size, layer.padding) == (4, 3, "same")
     assert layer.batch_input_shape == (None, 6, 2)
     assert type(round_trip(layer)) is Convolution1D
@@ -148,7 +151,9 @@ def test_pooling_gradients_configs_and_errors(float64, rng):
         MaxPooling1D(name="p").build((None, 6))
     with pytest.raises(ValueError, match="padding"):
         MaxPooling1D(padding="causal")
-    keras1 = MaxPooling1D(pool_length=3, stride=1, border_mode="same")
+    with pytest.warns(LegacyArgumentWarning) as caught:
+        keras1 = MaxPooling1D(pool_length=3, stride=1, border_mode="same")
+    assert len(caught) == 3
     assert (keras1.pool_size, keras1.strides, keras1.padding) == \
         (3, 1, "same")
     with pytest.raises(TypeError, match="pool_length.*pool_size"):

@@ -577,3 +577,36 @@ def test_a_stateful_layer_in_a_graph_carries_its_states(float64):
     np.testing.assert_allclose(model.predict(data, batch_size=2), first)
     with pytest.raises(ValueError, match="batch_size: the model is stateful"):
         model.predict(data, batch_size=1)
+
+
+class SumOfInputs(Layer):
+    """A custom layer on a list of tensors returning one tensor, with the
+    base class's compute_output_shape (the list of input shapes)."""
+
+    def call(self, inputs, mask=None, training=False):
+        return inputs[0] + inputs[1]
+
+
+def test_a_custom_layer_on_a_list_returning_one_tensor_gives_a_tensor(
+        float64):
+    a, b = Input(shape=(3,)), Input(shape=(3,))
+    total = SumOfInputs()([a, b])
+    assert not isinstance(total, list) and total._keras_shape == (None, 3)
+    model = Model([a, b], total)
+    np.testing.assert_allclose(model.predict([np.ones((2, 3)),
+                                              np.ones((2, 3))]), 2.0)
+
+
+def test_predict_checks_inputs_against_the_model_inputs_shape():
+    """A layer built for one shape and called again on a model input of
+    another rank (Keras: the model's input decides)."""
+    dense = Dense(4)
+    dense(Input(shape=(3,)))
+    x = Input(shape=(2, 3))
+    model = Model(x, dense(x))
+    assert model.predict(np.ones((5, 2, 3))).shape == (5, 2, 4)
+    ids = Input(shape=(2, 5), dtype="int32")
+    words = Model(ids, Embedding(10, 4)(ids))
+    assert words.predict(np.zeros((3, 2, 5), "int32")).shape == (3, 2, 5, 4)
+    with pytest.raises(ValueError, match=r"token ids must lie in \[0, 10\)"):
+        words.predict(np.full((3, 2, 5), 10, "int32"))

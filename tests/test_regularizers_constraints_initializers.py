@@ -263,3 +263,24 @@ def test_a_model_trains_on_the_loss_plus_every_layers_penalty(float64):
                 + 0.5 * np.abs(output).sum())
     assert model.train_on_batch(data, target) == pytest.approx(expected,
                                                                rel=1e-10)
+
+
+def test_wrapped_layers_keep_their_penalties_and_constraints(float64):
+    from theano_rnn.layers import Bidirectional, Input, TimeDistributed
+    from theano_rnn.models import Model
+    x = Input(shape=(4, 3))
+    inner = Dense(2, kernel_regularizer=regularizers.l1(0.5),
+                  kernel_constraint=constraints.non_neg())
+    wrapped = TimeDistributed(inner)
+    model = Model(x, wrapped(x))
+    model.compile(optimizers.SGD(lr=1e-9), "mse")
+    rng = np.random.RandomState(5)
+    data, target = rng.randn(2, 4, 3), rng.randn(2, 4, 2)
+    kernel, bias = inner.get_weights()
+    expected = (np.mean((data.dot(kernel) + bias - target) ** 2)
+                + 0.5 * np.abs(kernel).sum())
+    assert model.evaluate(data, target) == pytest.approx(expected, rel=1e-10)
+    assert list(wrapped.constraints) == [inner.kernel]
+    both = Bidirectional(LSTM(2, kernel_regularizer="l2"))
+    both.build((None, 4, 3))
+    assert len(both.losses) == 2

@@ -185,3 +185,20 @@ def test_saved_model_stays_stateful_and_starts_from_zero(tmp_path, rng):
     assert not layer.states[0].get_value().any()
     np.testing.assert_allclose(loaded.predict(x, batch_size=3), before,
                                rtol=1e-6)
+
+
+def test_one_stateful_batch_predicts_with_the_default_batch_size(rng):
+    """Keras: a batch_size larger than the data is one batch of it all."""
+    model = Sequential([SimpleRNN(2, stateful=True,
+                                  batch_input_shape=(3, 4, 1))])
+    x = rng.randn(3, 4, 1)
+    first = model.predict(x)                 # batch_size=32
+    model.reset_states()
+    np.testing.assert_array_equal(model.predict(x, batch_size=3), first)
+
+
+def test_reset_states_takes_one_array_for_a_layer_with_one_state():
+    layer = SimpleRNN(3, stateful=True, batch_input_shape=(2, 5, 4))
+    layer.build((2, 5, 4))
+    layer.reset_states(np.ones((2, 3)))
+    np.testing.assert_array_equal(layer.states[0].get_value(), 1)

@@ -230,11 +230,16 @@ class Layer(object):
         # K.in_train_phase inside a Lambda or a custom layer follows the
         # graph being written (the inference graph here).
         with backend.learning_phase_scope(int(bool(call_kwargs["training"]))):
-            outputs = to_list(self.call(x, mask=mask, **call_kwargs))
+            called = self.call(x, mask=mask, **call_kwargs)
+        outputs = to_list(called)
         output_masks = self.compute_mask(x, mask)
         output_shapes = self.compute_output_shape(shapes[0] if single
                                                   else shapes)
-        multi = len(outputs) > 1 or isinstance(output_shapes, list)
+        # one tensor from call is one output, even where the (default)
+        # output shape is the list of the input shapes: it gets the first
+        multi = isinstance(called, (list, tuple))
+        if isinstance(output_shapes, list) and not multi:
+            output_shapes = output_shapes[0]
         output_masks = (to_list(output_masks) if isinstance(output_masks, list)
                         else [output_masks] * len(outputs))
         output_shapes = ([tuple(s) for s in output_shapes] if multi
@@ -427,13 +432,15 @@ class Layer(object):
         Valid once :meth:`call` has built that graph; none by default."""
         return []
 
-    def check_input(self, array, argument="x"):
+    def check_input(self, array, argument="x", shape=None):
         """Check a NumPy input for this layer as the first of a model.
 
         Raises ``ValueError`` naming ``argument`` on a wrong rank or feature
-        size; layers with more to check (token ids) extend it.
+        size; layers with more to check (token ids) extend it.  ``shape``
+        is the Keras shape of the tensor the layer was called on (a model's
+        input), by default the shape the layer was built for.
         """
-        expected = self.batch_input_shape or self._built_input_shape
+        expected = shape or self.batch_input_shape or self._built_input_shape
         if expected is None or isinstance(expected[0], (tuple, list)):
             return
         if array.ndim != len(expected):

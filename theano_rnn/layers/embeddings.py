@@ -83,9 +83,9 @@ class Embedding(Regularized, Layer):
     def compute_output_shape(self, input_shape):
         return tuple(input_shape) + (self.output_dim,)
 
-    def check_input(self, array, argument="x"):
+    def check_input(self, array, argument="x", shape=None):
         """Token ids must be integers in ``[0, input_dim)``."""
-        super(Embedding, self).check_input(array, argument)
+        super(Embedding, self).check_input(array, argument, shape)
         if array.size == 0:
             return
         if not (np.issubdtype(array.dtype, np.integer) or

@@ -320,6 +320,8 @@ bias_constraint
         if states is None:
             states = [np.zeros_like(s.get_value(borrow=True))
                       for s in self.states]
+        elif isinstance(states, np.ndarray):
+            states = [states]           # Keras: one array for one state
         states = list(states)
         if len(states) != len(self.states):
             raise ValueError(

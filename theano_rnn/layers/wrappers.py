@@ -33,6 +33,25 @@ class Wrapper(Layer):
         super(Wrapper, self).__init__(**kwargs)
         self.layer = layer
 
+    @property
+    def inner_layers(self):
+        """The wrapped layers (Bidirectional has two)."""
+        return [self.layer]
+
+    @property
+    def losses(self):
+        """The wrapped layers' penalties (weight and activity
+        regularisers), which the model adds to its loss."""
+        return [loss for layer in self.inner_layers for loss in layer.losses]
+
+    @property
+    def constraints(self):
+        """The wrapped layers' weight constraints."""
+        found = {}
+        for layer in self.inner_layers:
+            found.update(layer.constraints)
+        return found
+
     def get_config(self):
         config = super(Wrapper, self).get_config()
         config.update(layer={"class_name": type(self.layer).__name__,
@@ -158,17 +177,8 @@ class Bidirectional(Wrapper):
         self.backward_layer.reset_states()
 
     @property
-    def losses(self):
-        """Both directions' penalties (weight and activity regularisers)."""
-        return (getattr(self.forward_layer, "losses", []) +
-                getattr(self.backward_layer, "losses", []))
-
-    @property
-    def constraints(self):
-        """Both directions' weight constraints."""
-        found = dict(getattr(self.forward_layer, "constraints", {}))
-        found.update(getattr(self.backward_layer, "constraints", {}))
-        return found
+    def inner_layers(self):
+        return [self.forward_layer, self.backward_layer]
 
     def compute_output_shape(self, input_shape):
         x, _, _ = self._split(input_shape)

@@ -433,8 +433,9 @@ class Model(Network):
     # -- stateful models -----------------------------------------------------
     def _check_batches(self, n, batch_size=None, argument="x"):
         """A stateful model's states have a fixed batch size: every batch
-        of the ``n`` samples (one batch when ``batch_size`` is None) must
-        have it; ``ValueError`` naming the argument otherwise."""
+        of the ``n`` samples (one batch when ``batch_size`` is None, or
+        when it is larger than ``n``) must have it; ``ValueError`` naming
+        the argument otherwise."""
         if not self.stateful:
             return
         shape = self.inputs[0]._keras_shape
@@ -445,7 +446,9 @@ class Model(Network):
                     "%s: a stateful model takes batches of exactly %d "
                     "samples, got %d" % (argument, fixed, n))
             return
-        if batch_size != fixed:
+        # As in Keras, a batch_size larger than the data is one batch of
+        # all of it (predict's default of 32 on one stateful batch).
+        if batch_size != fixed and not (n == fixed and n <= batch_size):
             raise ValueError(
                 "batch_size: the model is stateful, with batches of %d "
                 "samples (its input shape %s); got batch_size=%d"
@@ -499,7 +502,7 @@ class Model(Network):
                 x, self.input_names, argument, "inputs")):
             array = _numeric_array(value, name)
             for layer in self._consumers(tensor):
-                layer.check_input(array, name)
+                layer.check_input(array, name, shape=tensor._keras_shape)
             tensor._keras_history[0].check_input(array, name)
             arrays.append(array.astype(tensor.dtype, copy=False))
         return arrays

@@ -32,6 +32,37 @@ def test_activation_applies_the_function_and_keeps_the_mask(float64, rng):
         Activation("no_such_function")
 
 
+@pytest.mark.parametrize("name, reference", [
+    ("elu", lambda x: np.where(x > 0, x, np.expm1(x))),
+    ("selu", lambda x: 1.0507009873554805 * np.where(
+        x > 0, x, 1.6732632423543772 * np.expm1(x))),
+    ("softplus", lambda x: np.log1p(np.exp(x))),
+    ("softsign", lambda x: x / (1 + np.abs(x))),
+    ("exponential", np.exp)])
+def test_keras_activations_match_numpy(float64, rng, name, reference):
+    x = rng.randn(3, 4)
+    out = build_and_call(Activation(name), x)[0]
+    np.testing.assert_allclose(out, reference(x), rtol=1e-12)
+
+
+def test_a_backend_function_named_like_an_activation_is_saved_by_name():
+    from theano_rnn import backend as K
+    layer = Activation(K.relu)
+    assert layer.get_config()["activation"] == "relu"
+    assert Dense(2, activation=K.tanh).get_config()["activation"] == "tanh"
+    with pytest.raises(ValueError, match="custom activation"):
+        Activation(module_level_double).get_config()
+
+
+def test_a_constant_initializer_of_an_array_has_a_json_config():
+    import json
+    from theano_rnn import initializers
+    value = np.arange(6.0).reshape(3, 2)
+    config = initializers.serialize(initializers.Constant(value))
+    rebuilt = initializers.get(json.loads(json.dumps(config)))
+    np.testing.assert_array_equal(rebuilt((3, 2)), value)
+
+
 def test_repeat_vector_repeats_along_a_new_time_axis(float64, rng):
     x = rng.randn(2, 3)
     layer = RepeatVector(4)

@@ -284,3 +284,13 @@ def test_wrapped_layers_keep_their_penalties_and_constraints(float64):
     both = Bidirectional(LSTM(2, kernel_regularizer="l2"))
     both.build((None, 4, 3))
     assert len(both.losses) == 2
+
+
+@pytest.mark.parametrize("layer, gates", [(SimpleRNN, 1), (LSTM, 4)])
+def test_identity_recurrent_kernel_has_one_block_per_gate(layer, gates):
+    rnn = layer(3, recurrent_initializer=initializers.Identity(gain=0.5))
+    rnn.build((None, 5, 2))
+    np.testing.assert_array_equal(rnn.get_weights()[1],
+                                  np.hstack([0.5 * np.eye(3)] * gates))
+    assert rnn.get_config()["recurrent_initializer"]["class_name"] == \
+        "Identity"

@@ -47,8 +47,35 @@ def softmax(x):
     return T.nnet.softmax(flat).reshape(x.shape)
 
 
+def elu(x):
+    """Exponential linear unit ``x`` for ``x > 0``, ``exp(x) - 1`` else."""
+    return T.nnet.elu(x)
+
+
+def selu(x):
+    """Scaled ELU (Klambauer et al., 2017), Keras's constants."""
+    alpha, scale = 1.6732632423543772, 1.0507009873554805
+    return scale * T.nnet.elu(x, alpha)
+
+
+def softplus(x):
+    """``log(1 + exp(x))``."""
+    return T.nnet.softplus(x)
+
+
+def softsign(x):
+    """``x / (1 + |x|)``."""
+    return x / (1 + abs(x))
+
+
+def exponential(x):
+    """``exp(x)``."""
+    return T.exp(x)
+
+
 _ACTIVATIONS = {f.__name__: f for f in
-                (linear, tanh, sigmoid, hard_sigmoid, relu, softmax)}
+                (linear, tanh, sigmoid, hard_sigmoid, relu, softmax, elu,
+                 selu, softplus, softsign, exponential)}
 
 
 def get(identifier, argument="activation"):
@@ -69,9 +96,13 @@ def get(identifier, argument="activation"):
 
 
 def serialize(activation):
-    """The name under which ``activation`` can be looked up again."""
+    """The name under which ``activation`` can be looked up again.
+
+    As in Keras, a function is saved by its name: one named like an
+    activation here (``theano_rnn.backend.relu``, Keras's ``K.tanh``)
+    is saved as that activation."""
     name = getattr(activation, "__name__", None)
-    if _ACTIVATIONS.get(name) is not activation:
+    if name not in _ACTIVATIONS:
         raise ValueError("cannot serialize the custom activation %r; only "
                          "named activations can be saved" % (activation,))
     return name

@@ -29,6 +29,7 @@ Recurrent dropout (Gal & Ghahramani, 2016) multiplies ``h_{t-1}`` by a mask
 that is the same at every time step, given as the optional last
 non-sequence ``recurrent_mask`` of shape ``(batch, units)``.
 """
+import numpy as np
 import theano
 import theano.tensor as T
 
@@ -183,9 +184,14 @@ class RecurrentCell(object):
         self.kernel = theano.shared(
             self.kernel_initializer((self.input_dim, width), rng),
             name=name + "/kernel")
+        if isinstance(self.recurrent_initializer, initializers.Identity):
+            # as Keras 2.3.1: one identity block per gate
+            block = self.recurrent_initializer((self.units, self.units), rng)
+            recurrent = np.concatenate([block] * self.n_gates, axis=1)
+        else:
+            recurrent = self.recurrent_initializer((self.units, width), rng)
         self.recurrent_kernel = theano.shared(
-            self.recurrent_initializer((self.units, width), rng),
-            name=name + "/recurrent_kernel")
+            recurrent, name=name + "/recurrent_kernel")
         if self.use_bias:
             self.bias = theano.shared(self.initial_bias(rng),
                                       name=name + "/bias")

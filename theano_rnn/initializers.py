@@ -111,7 +111,9 @@ class Constant(Initializer):
         return _floatx(np.full(shape, self.value))
 
     def get_config(self):
-        return {"value": self.value}
+        value = self.value
+        return {"value": value.tolist() if isinstance(value, np.ndarray)
+                else value}
 
 
 class RandomNormal(Initializer):

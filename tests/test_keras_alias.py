@@ -153,6 +153,16 @@ def test_alias_inside_a_process(alias):
     assert keras.layers.recurrent.Recurrent is keras.layers.RNN
 
 
+def test_keras2_top_level_names_and_lower_case_optimizers(alias):
+    import keras
+    from keras import optimizers
+    from theano_rnn import layers, models
+    assert (keras.Input, keras.Model, keras.Sequential) == (
+        layers.Input, models.Model, models.Sequential)
+    assert isinstance(optimizers.rmsprop(lr=0.01), optimizers.RMSprop)
+    assert optimizers.adam is optimizers.Adam
+
+
 def test_alias_missing_names_and_modules(alias):
     import keras.layers
     assert not hasattr(keras.layers, "Conv3D")

@@ -35,7 +35,8 @@ _ENGINE = ("theano_rnn.layers", "theano_rnn.models")
 
 #: keras module -> the theano_rnn modules its names come from, in order.
 MODULES = {
-    "keras": ("theano_rnn",),
+    # Keras 2's top level: Input, Model, Sequential (and __version__)
+    "keras": ("theano_rnn", "theano_rnn.models"),
     "keras.models": ("theano_rnn.models",),
     "keras.layers": _LAYERS,
     "keras.layers.core": _LAYERS,

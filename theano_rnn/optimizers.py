@@ -682,6 +682,11 @@ def deserialize(config):
     return cls.from_config(config.get("config", {}))
 
 
+# Keras's lower-case names of the classes (keras.optimizers.rmsprop, ...)
+sgd, rmsprop, adagrad, adadelta, adam, adamax, nadam = (
+    SGD, RMSprop, Adagrad, Adadelta, Adam, Adamax, Nadam)
+
+
 def get(identifier):
     """Return an optimizer instance.
 

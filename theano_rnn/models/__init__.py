@@ -30,6 +30,7 @@ Usage, as in Keras::
                                           Dense(1)(lstm(b))])
 """
 from .. import layers as _layers
+from ..layers.input_layer import Input, InputLayer
 from .network import Network
 from .persistence import (load_model, model_from_config, model_from_json,
                           save_model)
@@ -40,5 +41,5 @@ from .training import Model
 _layers.register(Model)
 _layers.register(Sequential)
 
-__all__ = ["Sequential", "Model", "Network", "load_model", "save_model",
-           "model_from_config", "model_from_json"]
+__all__ = ["Sequential", "Model", "Network", "Input", "InputLayer",
+           "load_model", "save_model", "model_from_config", "model_from_json"]

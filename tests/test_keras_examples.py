@@ -344,6 +344,8 @@ def test_keras1_imdb_lstm_dropout_w_u(rng):
     model = Sequential()
     model.add(_keras1(Embedding, 20, 4, dropout=0.2))
     model.add(_keras1(LSTM, 3, dropout_W=0.2, dropout_U=0.2))
+    assert (model.layers[0].dropout, model.layers[1].dropout,
+            model.layers[1].recurrent_dropout) == (0.2, 0.2, 0.2)
     model.add(Dense(1))
     model.add(Activation("sigmoid"))
     model.compile(loss="binary_crossentropy", optimizer="adam",
@@ -357,8 +359,9 @@ def test_keras1_imdb_lstm_dropout_w_u(rng):
     assert np.all((predictions > 0) & (predictions < 1))
 
 
-@pytest.mark.parametrize("mode", ["cpu", "mem", "gpu"])
-def test_keras1_lstm_benchmark_consume_less_modes(rng, mode):
+@pytest.mark.parametrize("mode, implementation",
+                         [("cpu", "auto"), ("mem", "scan"), ("gpu", "auto")])
+def test_keras1_lstm_benchmark_consume_less_modes(rng, mode, implementation):
     """lstm_benchmark: Embedding(input_length, dropout=0.2) ->
     LSTM(dropout_W, dropout_U, consume_less=mode) -> sigmoid, one model per
     mode; the History of each records its loss and validation loss."""
@@ -367,6 +370,12 @@ def test_keras1_lstm_benchmark_consume_less_modes(rng, mode):
     model.add(_keras1(LSTM, 4, dropout_W=0.2, dropout_U=0.2,
                       consume_less=mode))
     model.add(Dense(1, activation="sigmoid"))
+    embedding, lstm = model.layers[:2]
+    assert (embedding.dropout, lstm.dropout, lstm.recurrent_dropout) == \
+        (0.2, 0.2, 0.2)
+    # consume_less='mem' (Keras 2's implementation=1) asks for the per-gate
+    # products: theano_rnn's scan; the others leave the choice to theano_rnn
+    assert lstm.implementation == implementation
     model.compile(loss="binary_crossentropy", optimizer="adam",
                   metrics=["accuracy"])
     x = rng.randint(1, 20, (6, 5))

@@ -28,8 +28,9 @@ setup(
     extras_require={
         # The tests draw the scripts' plots too (and read Keras .h5 files);
         # a test hides matplotlib to check that the scripts do without it.
-        "test": ["pytest>=7", "hypothesis>=6", "matplotlib>=3.3,<3.9",
-                 "h5py>=3.0,<3.12"],
+        # pytest-xdist runs the suite on both cores (README's command).
+        "test": ["pytest>=7", "pytest-xdist>=3", "hypothesis>=6",
+                 "matplotlib>=3.3,<3.9", "h5py>=3.0,<3.12"],
         "plot": ["matplotlib>=3.3,<3.9"],
         "torch": ["torch"],
         # Keras .h5 model files (theano_rnn.hdf5): h5py 3.11.0 is the

@@ -184,3 +184,24 @@ def test_alias_resolves_names_added_later(alias, monkeypatch):
     monkeypatch.setattr(theano_rnn.layers, "Conv1D", sentinel, raising=False)
     assert keras.layers.Conv1D is sentinel
     assert keras.layers.convolutional.Convolution1D is sentinel
+
+
+def test_keras1_helpers_slice_x_and_the_acc_history_keys(alias):
+    import numpy as np
+    from keras.engine.training import slice_X
+    from keras.layers import Dense
+    from keras.models import Sequential
+    x, y = np.arange(10.0).reshape(5, 2), np.arange(5.0)
+    np.testing.assert_array_equal(slice_X(x, 1, 3), x[1:3])
+    a, b = slice_X([x, y], np.array([4, 0]))
+    np.testing.assert_array_equal(a, x[[4, 0]])
+    np.testing.assert_array_equal(b, y[[4, 0]])
+    model = Sequential([Dense(1, activation="sigmoid", input_shape=(2,))])
+    model.compile(optimizer="sgd", loss="binary_crossentropy",
+                  metrics=["accuracy"])
+    history = model.fit(x, (y > 2).astype(float), validation_data=(x, y > 2),
+                        epochs=2, verbose=0).history
+    assert history["val_acc"] is history["val_accuracy"]
+    assert len(history["acc"]) == 2
+    with pytest.raises(KeyError):
+        history["no_such_metric"]

@@ -226,12 +226,28 @@ class History(Callback):
 
     def on_train_begin(self, logs=None):
         self.epoch = []
-        self.history = {}
+        self.history = _HistoryDict()
 
     def on_epoch_end(self, epoch, logs=None):
         self.epoch.append(epoch)
         for name, value in (logs or {}).items():
             self.history.setdefault(name, []).append(value)
+
+
+class _HistoryDict(dict):
+    """:attr:`History.history`: Keras 2.3 logs the accuracy as
+    ``accuracy`` / ``val_accuracy``, Keras 1 and 2.0-2.2 as ``acc`` /
+    ``val_acc``; a lookup by either name finds the values logged under the
+    other, so legacy code reading ``history['val_acc']`` works."""
+
+    _OTHER_NAME = {"acc": "accuracy", "accuracy": "acc",
+                   "val_acc": "val_accuracy", "val_accuracy": "val_acc"}
+
+    def __missing__(self, key):
+        other = self._OTHER_NAME.get(key)
+        if other is None or other not in self:
+            raise KeyError(key)
+        return self[other]
 
 
 def _format_number(value):

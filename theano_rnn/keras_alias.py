@@ -31,7 +31,8 @@ import types
 KERAS_VERSION = "2.3.1"
 
 _LAYERS = ("theano_rnn.layers",)
-_ENGINE = ("theano_rnn.layers", "theano_rnn.models")
+_ENGINE = ("theano_rnn.layers", "theano_rnn.models",
+           "theano_rnn.utils.generic_utils")
 
 #: keras module -> the theano_rnn modules its names come from, in order.
 MODULES = {
@@ -90,7 +91,7 @@ ALIASES = {
                      "GlobalMaxPool1D": "GlobalMaxPooling1D",
                      "GlobalAvgPool1D": "GlobalAveragePooling1D",
                      "Recurrent": "RNN"},
-    "keras.engine": {"Recurrent": "RNN"},
+    "keras.engine": {"Recurrent": "RNN", "slice_X": "slice_arrays"},
 }
 
 _IMPORT_FROM = dis.opmap.get("IMPORT_FROM")

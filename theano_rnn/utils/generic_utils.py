@@ -5,6 +5,9 @@
 A configurable object serialises to Keras's ``{'class_name': ...,
 'config': obj.get_config()}``; a name or such a dict deserialises through a
 table ``{name: class or factory}`` (and ``custom_objects``).
+
+Also :func:`slice_arrays`, the helper Keras scripts borrowed from Keras
+(Keras 1's ``keras.engine.training.slice_X``).
 """
 
 
@@ -53,3 +56,17 @@ def get_object(identifier, deserialize, kind, argument):
         return identifier
     raise ValueError("%s: could not interpret %s %r" % (argument, kind,
                                                         identifier))
+
+
+def slice_arrays(arrays, start=None, stop=None):
+    """``arrays[start:stop]``, or ``arrays[start]`` when ``start`` is a
+    list or array of indices; applied to each array of a list.  Keras 2's
+    ``slice_arrays``, Keras 1's ``slice_X``."""
+    def take(array):
+        if hasattr(start, "__len__"):
+            return array[list(start) if not hasattr(start, "shape")
+                         else start]
+        return array[start:stop]
+    if isinstance(arrays, list):
+        return [None if a is None else take(a) for a in arrays]
+    return take(arrays)

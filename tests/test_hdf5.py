@@ -652,3 +652,24 @@ def test_skip_mismatch_is_refused_for_a_theano_rnn_weights_file(tmp_path):
     model.save_weights(path)
     with pytest.raises(ValueError, match="skip_mismatch.*HDF5"):
         model.load_weights(path, skip_mismatch=True)
+
+
+def test_a_model_nested_in_a_model_saves_and_loads_back(float64, tmp_path):
+    """Keras names a nested model's weights by its own layers (checked with
+    Keras 2.3.1, which loads this file and predicts the same)."""
+    from theano_rnn.layers import Input
+    from theano_rnn.models import Model, load_model
+    inner = Sequential([Dense(3, input_shape=(4,), name="in_a"),
+                        Dense(2, name="in_b")], name="inner")
+    x = Input(shape=(4,))
+    model = Model(x, Dense(1, name="top")(inner(x)))
+    model.compile(optimizer="adam", loss="mse")
+    path = str(tmp_path / "nested.h5")
+    model.save(path)
+    with h5py.File(path, "r") as f:
+        names = [n.decode() if isinstance(n, bytes) else n
+                 for n in f["model_weights/inner"].attrs["weight_names"]]
+    assert names == ["in_a/kernel", "in_a/bias", "in_b/kernel", "in_b/bias"]
+    data = np.random.RandomState(2).rand(5, 4)
+    np.testing.assert_array_equal(load_model(path).predict(data),
+                                  model.predict(data))

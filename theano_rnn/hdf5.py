@@ -481,6 +481,8 @@ def layer_from_keras(spec, custom_objects=None):
     name = config.get("name", "?")
     if kind in custom_objects:
         return custom_objects[kind].from_config(config)
+    if kind in ("Sequential", "Model", "Functional"):     # a nested model
+        return model_from_keras_config(spec, custom_objects)
     target, fixed = _SAME_AS.get(kind, (kind, {}))
     cls = getattr(layers_module, str(target), None)
     if not (isinstance(cls, type) and issubclass(cls, layers_module.Layer)):
@@ -751,6 +753,9 @@ def _keras_weight_names(layer):
                 ["%s/backward_%s/%s" % (layer.name, layer.forward_layer.name,
                                         short(w))
                  for w in layer.backward_layer.weights])
+    if hasattr(layer, "layers"):        # a model nested as a layer: its
+        return [name for inner in layer.layers   # layers' own names
+                for name in _keras_weight_names(inner)]
     return ["%s/%s" % (layer.name, short(w)) for w in layer.weights]
 
 

@@ -610,3 +610,27 @@ def test_predict_checks_inputs_against_the_model_inputs_shape():
     assert words.predict(np.zeros((3, 2, 5), "int32")).shape == (3, 2, 5, 4)
     with pytest.raises(ValueError, match=r"token ids must lie in \[0, 10\)"):
         words.predict(np.full((3, 2, 5), 10, "int32"))
+
+
+def test_initial_weights_given_to_a_layer_are_set_when_it_is_built(float64):
+    matrix = np.arange(30.0).reshape(10, 3)
+    embedding = Embedding(10, 3, weights=[matrix], input_length=4)
+    model = Sequential([embedding, LSTM(2)])
+    model.compile("adam", "mse")
+    np.testing.assert_array_equal(embedding.get_weights()[0], matrix)
+    assert "weights" not in embedding.get_config()
+    kernel, bias = np.ones((3, 2)), np.zeros(2)
+    x = Input(shape=(3,))
+    model = Model(x, Dense(2, weights=[kernel, bias])(x))
+    np.testing.assert_allclose(model.predict(np.ones((1, 3))), [[3.0, 3.0]])
+    with pytest.raises(ValueError, match="dense_wrong.*shape"):
+        Dense(2, weights=[np.ones((4, 2)), bias], name="dense_wrong")(x)
+
+
+def test_a_recurrent_layer_takes_initial_weights(float64):
+    weights = [np.full((2, 12), 0.1), np.eye(3, 12), np.zeros(12)]
+    layer = LSTM(3, weights=weights)
+    x = Input(shape=(4, 2))
+    Model(x, layer(x))
+    for got, want in zip(layer.get_weights(), weights):
+        np.testing.assert_array_equal(got, want)

@@ -142,6 +142,11 @@ class Layer(object):
         recurrent layers need one).
     trainable : bool
         Whether the optimiser updates this layer's weights.
+    weights : list of arrays, optional
+        Initial weights in :meth:`get_weights` order (Keras's ``weights=``,
+        e.g. a pre-trained embedding matrix), set when the layer is built
+        by its first call; a wrong count or shape is a ``ValueError``
+        naming the layer.  Not part of the config.
     """
 
     #: dtype of the input this layer expects as the first layer of a model.
@@ -158,7 +163,7 @@ class Layer(object):
     input_spec = None
 
     def __init__(self, name=None, input_shape=None, batch_input_shape=None,
-                 batch_size=None, dtype=None, trainable=True):
+                 batch_size=None, dtype=None, trainable=True, weights=None):
         self.name = name or "%s_%d" % (type(self).__name__.lower(),
                                        next(_layer_counter))
         if batch_size is not None and (not is_integer(batch_size) or
@@ -172,6 +177,10 @@ class Layer(object):
         if dtype is not None:
             self.input_dtype = dtype
         self.trainable = bool(trainable)
+        # Keras's weights=: the initial weights, set when the layer is built
+        # by its first call (get_weights order; not part of the config)
+        self._initial_weights = (None if weights is None
+                                 else [np.asarray(w) for w in weights])
         self.built = False
         self._built_input_shape = None
         self._inbound_nodes = []
@@ -224,6 +233,9 @@ class Layer(object):
         single = not isinstance(inputs, (list, tuple))
         if not self.built:
             self.build(shapes[0] if single else shapes)
+            if self._initial_weights is not None:
+                self.set_weights(self._initial_weights)
+                self._initial_weights = None
         x, mask = (tensors[0], masks[0]) if single else (tensors, masks)
         call_kwargs = dict(kwargs)
         call_kwargs.setdefault("training", False)

@@ -373,7 +373,8 @@ _LAYER_ARGS = ("return_sequences", "return_state", "go_backwards", "dropout",
                "recurrent_dropout", "unroll", "truncate_gradient", "stateful",
                "seed", "implementation",
                "name", "input_shape", "batch_input_shape", "batch_size",
-               "dtype", "trainable", "activity_regularizer") + tuple(
+               "dtype", "trainable", "weights",
+               "activity_regularizer") + tuple(
                    prefix + suffix
                    for prefix in ("kernel", "recurrent", "bias")
                    for suffix in ("_regularizer", "_constraint"))

@@ -293,7 +293,7 @@ def build_theano_model(config):
 def recording_compiles():
     """Time every ``theano.function`` call made inside the block; yields a
     list that receives ``(compiled function, seconds)``."""
-    import theano
+    from theano_rnn.runtime import theano
     original = theano.function
     records = []
 
@@ -326,7 +326,7 @@ def compile_theano_model(model):
 
 def theano_environment():
     """Versions and settings of the Theano this process runs."""
-    import theano
+    from theano_rnn.runtime import theano
     import theano_rnn
     from theano_rnn import runtime
     return {"numpy": np.__version__, "theano": theano.__version__,

@@ -68,7 +68,7 @@ def theano_rnn_models():
 
 def main():
     import theano_rnn  # noqa: F401  (sets Theano's flags first)
-    import theano
+    from theano_rnn.runtime import theano
     import keras_reference
     keras_reference.fix_keras_imports()
     try:

@@ -10,7 +10,7 @@ import sysconfig
 import numpy as np
 import pytest
 
-from theano_rnn.fused import _base, adam, gru, lstm, simple_rnn, sources
+from theano_rnn.fused import adam, gru, lstm, simple_rnn, sources
 
 OPS = [lstm.LSTMForward, lstm.LSTMBackward, gru.GRUForward, gru.GRUBackward,
        simple_rnn.SimpleRNNForward, simple_rnn.SimpleRNNBackward]

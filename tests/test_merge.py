@@ -3,7 +3,6 @@ outputs with broadcasting, shapes, masks, gradients, configs, and the errors
 for wrong inputs."""
 import numpy as np
 import pytest
-import theano.tensor as T
 
 from theano import config, function as theano_function
 

@@ -1,9 +1,8 @@
 """theano_rnn: recurrent neural networks written the Theano way.
 
-Importing the package configures Theano first (see :mod:`theano_rnn.runtime`).
+Importing the package picks and configures the backend, theano-pymc or
+PyTensor, first (see :mod:`theano_rnn.runtime`).
 """
-from . import runtime  # must run before Theano is imported
-
-runtime.version_cache_keys()
+from . import runtime  # noqa: F401  (must run before Theano is imported)
 
 __version__ = "0.1.0"

@@ -7,9 +7,9 @@ default recurrent activation of Keras 2.0-2.2, and cheaper than ``sigmoid``.
 ``tanh`` and ``sigmoid`` go through :mod:`theano_rnn.fastmath`: exact in
 float64, and in float32 a vectorisable approximation accurate to 4e-7 that
 makes the gate arithmetic of a recurrent step about ten times faster than
-Theano's own ``T.tanh`` and ``T.nnet.sigmoid``.
+Theano's own ``T.tanh`` and ``nnet.sigmoid``.
 """
-import theano.tensor as T
+from .runtime import T, nnet
 
 from .fastmath import fast_sigmoid, fast_tanh
 
@@ -31,36 +31,36 @@ def sigmoid(x):
 
 def hard_sigmoid(x):
     """Piecewise-linear sigmoid ``clip(0.2 x + 0.5, 0, 1)``."""
-    return T.nnet.hard_sigmoid(x)
+    return nnet.hard_sigmoid(x)
 
 
 def relu(x):
     """Rectified linear unit ``max(x, 0)``."""
-    return T.nnet.relu(x)
+    return nnet.relu(x)
 
 
 def softmax(x):
     """Softmax over the last axis, for 2-D or 3-D tensors."""
     if x.ndim == 2:
-        return T.nnet.softmax(x)
+        return nnet.softmax(x)
     flat = x.reshape((-1, x.shape[-1]))
-    return T.nnet.softmax(flat).reshape(x.shape)
+    return nnet.softmax(flat).reshape(x.shape)
 
 
 def elu(x):
     """Exponential linear unit ``x`` for ``x > 0``, ``exp(x) - 1`` else."""
-    return T.nnet.elu(x)
+    return nnet.elu(x)
 
 
 def selu(x):
     """Scaled ELU (Klambauer et al., 2017), Keras's constants."""
     alpha, scale = 1.6732632423543772, 1.0507009873554805
-    return scale * T.nnet.elu(x, alpha)
+    return scale * nnet.elu(x, alpha)
 
 
 def softplus(x):
     """``log(1 + exp(x))``."""
-    return T.nnet.softplus(x)
+    return nnet.softplus(x)
 
 
 def softsign(x):

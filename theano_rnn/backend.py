@@ -34,8 +34,7 @@ import builtins
 import contextlib
 
 import numpy as np
-import theano
-import theano.tensor as T
+from .runtime import theano, T, nnet
 from theano.sandbox.rng_mrg import MRG_RandomStream
 
 from . import random as _random
@@ -812,11 +811,11 @@ def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None,
 # --- activations --------------------------------------------------------------------
 
 def sigmoid(x):
-    return T.nnet.sigmoid(x)
+    return nnet.sigmoid(x)
 
 
 def hard_sigmoid(x):
-    return T.nnet.hard_sigmoid(x)
+    return nnet.hard_sigmoid(x)
 
 
 def tanh(x):
@@ -827,11 +826,11 @@ def relu(x, alpha=0.0, max_value=None, threshold=0.0):
     """``x`` above ``threshold`` (else ``alpha (x - threshold)``), capped at
     ``max_value``."""
     if alpha != 0.0:
-        negative = T.nnet.relu(-x + threshold)
+        negative = nnet.relu(-x + threshold)
     if threshold != 0.0:
         x = x * T.cast(T.gt(x, threshold), x.dtype)
     else:
-        x = T.nnet.relu(x)
+        x = nnet.relu(x)
     if max_value is not None:
         x = T.clip(x, 0.0, max_value)
     if alpha != 0.0:
@@ -840,19 +839,19 @@ def relu(x, alpha=0.0, max_value=None, threshold=0.0):
 
 
 def elu(x, alpha=1.0):
-    return T.nnet.elu(x, alpha)
+    return nnet.elu(x, alpha)
 
 
 def softmax(x, axis=-1):
     """Softmax along ``axis``."""
     if x.ndim == 2 and axis in (-1, 1):
-        return T.nnet.softmax(x)
+        return nnet.softmax(x)
     e = T.exp(x - T.max(x, axis=axis, keepdims=True))
     return e / T.sum(e, axis=axis, keepdims=True)
 
 
 def softplus(x):
-    return T.nnet.softplus(x)
+    return nnet.softplus(x)
 
 
 def softsign(x):
@@ -895,9 +894,9 @@ def binary_crossentropy(target, output, from_logits=False):
     """Element-wise ``-(t log(o) + (1 - t) log(1 - o))``, ``output`` clipped
     to ``[eps, 1 - eps]`` (or the sigmoid of logits)."""
     if from_logits:
-        output = T.nnet.sigmoid(output)
+        output = nnet.sigmoid(output)
     output = T.clip(output, epsilon(), 1.0 - epsilon())
-    return T.nnet.binary_crossentropy(output, target)
+    return nnet.binary_crossentropy(output, target)
 
 
 # --- randomness ----------------------------------------------------------------------

@@ -11,7 +11,7 @@ Each cell comes in two parts:
       xw = T.dot(x, W) + b          # (time, batch, 4 * units), all steps at once
       [h, c], _ = theano.scan(
           functools.partial(lstm_step, activation=T.tanh,
-                            recurrent_activation=T.nnet.sigmoid),
+                            recurrent_activation=nnet.sigmoid),
           sequences=xw, outputs_info=[h0, c0], non_sequences=[U], strict=True)
 
 * a **cell class** that owns the weights as ``theano.shared`` variables in
@@ -30,8 +30,7 @@ that is the same at every time step, given as the optional last
 non-sequence ``recurrent_mask`` of shape ``(batch, units)``.
 """
 import numpy as np
-import theano
-import theano.tensor as T
+from .runtime import theano, T, nnet
 
 from . import activations, initializers
 from .fastmath import affine
@@ -65,7 +64,7 @@ def simple_rnn_step(xw_t, h_tm1, recurrent_kernel, recurrent_mask=None,
 
 
 def lstm_step(xw_t, h_tm1, c_tm1, recurrent_kernel, recurrent_mask=None,
-              activation=T.tanh, recurrent_activation=T.nnet.hard_sigmoid):
+              activation=T.tanh, recurrent_activation=nnet.hard_sigmoid):
     """One LSTM step (gate order ``i, f, c, o``); returns ``[h_t, c_t]``.
 
     Parameters
@@ -88,7 +87,7 @@ def lstm_step(xw_t, h_tm1, c_tm1, recurrent_kernel, recurrent_mask=None,
 
 
 def gru_step(xw_t, h_tm1, recurrent_kernel, recurrent_mask=None,
-             activation=T.tanh, recurrent_activation=T.nnet.hard_sigmoid):
+             activation=T.tanh, recurrent_activation=nnet.hard_sigmoid):
     """One GRU step, reset gate *before* the recurrent product (Cho et al.,
     2014; Keras ``reset_after=False``).  Gate order ``z, r, h``.
 
@@ -111,7 +110,7 @@ def gru_step(xw_t, h_tm1, recurrent_kernel, recurrent_mask=None,
 
 def gru_step_reset_after(xw_t, h_tm1, recurrent_kernel, recurrent_bias,
                          recurrent_mask=None, activation=T.tanh,
-                         recurrent_activation=T.nnet.hard_sigmoid):
+                         recurrent_activation=nnet.hard_sigmoid):
     """One GRU step, reset gate *after* the recurrent product (the cuDNN and
     PyTorch form; Keras ``reset_after=True``).  Gate order ``z, r, h``.
 

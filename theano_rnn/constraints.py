@@ -18,7 +18,7 @@ weights in a ``(input_dim, units)`` kernel):
 * :class:`MinMaxNorm` ``w * (rate * clip(n, min, max) + (1 - rate) n) /
   (eps + n)``.
 """
-import theano.tensor as T
+from .runtime import T
 
 from .utils.generic_utils import (deserialize_object, get_object,
                                   serialize_object)

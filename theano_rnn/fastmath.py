@@ -18,7 +18,7 @@ function written through ``tanh``.
 :func:`affine` is ``x W + b`` with a faster gradient for ``b``.
 """
 import numpy as np
-import theano.tensor as T
+from .runtime import T
 from theano import scalar
 from theano.tensor.elemwise import Elemwise
 

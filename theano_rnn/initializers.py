@@ -31,7 +31,7 @@ receptive field; any other rank uses ``sqrt(size)`` for both.
 import inspect
 
 import numpy as np
-import theano
+from .runtime import theano
 
 
 def _rng(rng, seed=None):

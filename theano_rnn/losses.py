@@ -14,7 +14,7 @@ prediction of exactly 0 or 1 gives a large but finite loss instead of
 
 Look-ups by name go through :func:`get`; :func:`serialize` gives the name back.
 """
-import theano.tensor as T
+from .runtime import T
 
 #: Clipping constant of the crossentropies (Keras's ``K.epsilon()``).
 EPSILON = 1e-7

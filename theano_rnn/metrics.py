@@ -9,8 +9,7 @@ accuracy is meant depends on the loss and the output shape, and is decided by
 :func:`get` with the rules of Keras 2 (see there).  The name the user wrote is
 the name to log, which :func:`resolve` returns alongside the function.
 """
-import theano
-import theano.tensor as T
+from .runtime import theano, T
 
 from . import losses
 # The losses are metrics too; import them so that ``metrics.mse`` works.

@@ -43,8 +43,7 @@ momentum schedule ``m_schedule`` is part of its weights, so that restoring
 them restores its state exactly.
 """
 import numpy as np
-import theano
-import theano.tensor as T
+from .runtime import theano, T
 
 from .fused.adam import adam_update
 from .losses import EPSILON, lookup

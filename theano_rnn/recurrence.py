@@ -21,8 +21,7 @@ a batch of one, ``T.zeros((batch, 1))`` or ``x[:, 0:1]`` can come out
 differs from its initial state.  Here every state is made non-broadcastable
 on the way in and on the way out of the step.
 """
-import theano
-import theano.tensor as T
+from .runtime import theano, T
 
 
 def _unbroadcast(x):

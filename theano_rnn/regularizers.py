@@ -15,7 +15,7 @@ Keras 1's :class:`WeightRegularizer`/:class:`ActivityRegularizer` and
 ``'l2'`` and ``'l1_l2'`` give those functions at their default strength.
 """
 import numpy as np
-import theano.tensor as T
+from .runtime import T
 
 from .utils.generic_utils import (deserialize_object, get_object,
                                   serialize_object)

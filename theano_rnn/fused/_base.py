@@ -21,8 +21,7 @@ Python loop of ``theano.scan`` disappears.  This module gives them
   and the NumPy versions of the activations for ``perform``.
 """
 import numpy as np
-import theano
-import theano.tensor as T
+from ..runtime import theano, T
 from theano.gradient import DisconnectedType
 from theano.graph.op import COp
 from theano.tensor.blas import ldflags

@@ -47,7 +47,7 @@ than ``p``), for which the optimizer keeps the symbolic expressions.
 The op has no gradient.
 """
 import numpy as np
-import theano.tensor as T
+from ..runtime import T
 from theano.compile import optdb
 from theano.gradient import grad_undefined
 from theano.graph.basic import Apply

@@ -74,7 +74,7 @@ handling, activation classes, the Python side of the ops) are in
 :mod:`theano_rnn.fused._base`.
 """
 import numpy as np
-import theano.tensor as T
+from ..runtime import T
 from theano.gradient import DisconnectedType, grad_not_implemented
 from theano.graph.basic import Apply
 

@@ -101,7 +101,7 @@ the input (as the layers name it: ``kernel``, ``recurrent_kernel``,
 ``recurrent_mask``...) and both shapes.
 """
 import numpy as np
-import theano.tensor as T
+from ..runtime import T
 from theano.gradient import DisconnectedType, grad_not_implemented
 from theano.graph.basic import Apply
 

@@ -55,7 +55,7 @@ for ``perform``, and :class:`~theano_rnn.fused._base.FusedLoopOp`, the
 Python side of the ops) is in :mod:`theano_rnn.fused._base`.
 """
 import numpy as np
-import theano.tensor as T
+from ..runtime import T
 from theano.gradient import DisconnectedType, grad_not_implemented
 from theano.graph.basic import Apply
 

@@ -36,7 +36,7 @@ another node and shares the weights.
 import itertools
 
 import numpy as np
-import theano
+from ..runtime import theano
 from theano.graph.basic import Variable
 
 from .. import backend

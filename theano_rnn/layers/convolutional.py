@@ -18,11 +18,10 @@ filters) as in Keras, output (batch, new_steps, filters)::
   left and the rest on the right, as Keras's Theano backend pads (for an even
   span this is one more on the left than TensorFlow's convention).
 
-The product runs as ``T.nnet.conv2d`` over a (steps, 1) image with
+The product runs as ``nnet.conv2d`` over a (steps, 1) image with
 ``input_dim`` channels.
 """
-import numpy as np
-import theano.tensor as T
+from ..runtime import T, nnet
 
 from .. import legacy
 from ..cells import check_positive_int
@@ -139,7 +138,7 @@ class Conv1D(KernelLayer):
                                                      self.span, self.strides))
         image = inputs.dimshuffle(0, 2, 1, "x")     # (batch, in, steps, 1)
         filters = self.kernel.dimshuffle(2, 1, 0, "x")  # (filters, in, k, 1)
-        out = T.nnet.conv2d(image, filters, border_mode="valid",
+        out = nnet.conv2d(image, filters, border_mode="valid",
                             subsample=(self.strides, 1), filter_flip=False,
                             filter_dilation=(self.dilation_rate, 1))
         out = out[:, :, :, 0].dimshuffle(0, 2, 1)   # (batch, steps', filters)

@@ -4,8 +4,7 @@
 import importlib
 
 import numpy as np
-import theano
-import theano.tensor as T
+from ..runtime import theano, T
 
 from .. import activations, initializers, legacy, random
 from ..cells import check_positive_int

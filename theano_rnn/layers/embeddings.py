@@ -1,6 +1,6 @@
 """Embedding: token ids to dense vectors."""
 import numpy as np
-import theano.tensor as T
+from ..runtime import T
 
 from .. import initializers, legacy, random
 from ..cells import check_positive_int

@@ -8,8 +8,7 @@ the source of the graph.  A ``Model`` takes these tensors as its inputs.
 """
 import itertools
 
-import theano
-import theano.tensor as T
+from ..runtime import theano, T
 
 from .base import Layer, Node, _shape_str
 

@@ -13,7 +13,7 @@ Inputs, shapes and masks arrive as lists (see :mod:`.base`).  Shapes are
 checked in :meth:`build`: a ``ValueError`` names the layer and the shapes.
 """
 import numpy as np
-import theano.tensor as T
+from ..runtime import T
 
 from .base import Layer
 from .core import function_name, named_function

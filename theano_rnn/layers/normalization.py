@@ -16,7 +16,7 @@ near-unbiased correction ``n / (n - (1 - epsilon))``.  The moving updates are
 :meth:`BatchNormalization.state_updates` of the training graph, which the
 compiled training function applies.
 """
-import theano.tensor as T
+from ..runtime import T
 
 from .. import initializers, legacy
 from .base import Layer

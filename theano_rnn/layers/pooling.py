@@ -9,7 +9,7 @@ backend places them (``pool_size - 1`` padding steps on the left, or
 ``pool_size - 2`` for an odd pool size above 2); padding never enters a
 maximum or an average.  Computed by Theano's ``pool_2d``.
 """
-import theano.tensor as T
+from ..runtime import T
 from theano.tensor.signal.pool import pool_2d
 
 from .. import legacy

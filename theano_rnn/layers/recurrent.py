@@ -13,15 +13,14 @@ The data path of one layer, shapes in comments::
     output                  (batch, units) last h, or (batch, time, units)
 """
 import numpy as np
-import theano
-import theano.tensor as T
+from ..runtime import theano, T
 
 from .. import fused, legacy, random
 from ..cells import GRUCell, LSTMCell, SimpleRNNCell
 from ..recurrence import rnn
 from .base import InputSpec, Layer, check_rate
 from .regularization import Regularized
-from .shapes import as_list, first, first_mask
+from .shapes import as_list, first_mask
 
 
 #: Values of the recurrent layers' ``implementation`` argument.

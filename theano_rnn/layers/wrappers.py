@@ -1,7 +1,7 @@
 """Wrappers: ``Bidirectional`` (a recurrent layer run forwards and
 backwards) and ``TimeDistributed`` (a layer applied at every time step)."""
 import numpy as np
-import theano.tensor as T
+from ..runtime import T
 
 from .base import InputSpec, Layer
 from .recurrent import with_initial_state

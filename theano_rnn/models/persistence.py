@@ -22,7 +22,7 @@ import json
 import os
 
 import numpy as np
-import theano
+from ..runtime import theano
 
 from .. import __version__
 from .. import losses

@@ -14,7 +14,7 @@ or fails with a message saying what to give.
 """
 import warnings
 
-import theano
+from ..runtime import theano
 
 from ..layers.base import Layer, to_list
 from ..layers.input_layer import InputLayer

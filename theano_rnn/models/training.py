@@ -60,8 +60,7 @@ dropout masks from each layer's MRG stream, and the shuffling in
 import warnings
 
 import numpy as np
-import theano
-import theano.tensor as T
+from ..runtime import theano, T
 
 from .. import callbacks as callbacks_module
 from .. import legacy

@@ -1,7 +1,7 @@
 """Make theano-pymc 1.1.2 work on a modern Python before Theano is imported.
 
-``import theano_rnn`` imports this module first, so that every other module
-of the package can simply ``import theano``.  It does these things, and only
+:mod:`theano_rnn.runtime` runs :func:`configure` when it picks Theano, before
+Theano is first imported.  It does these things, and only
 where the user has not decided otherwise (a flag set in ``THEANO_FLAGS`` or in
 a ``.theanorc`` file always wins), and one more once Theano is imported:
 
@@ -231,6 +231,3 @@ def version_cache_keys():
     cmodule_key_.__doc__ = original.__doc__
     CLinker.cmodule_key_ = cmodule_key_
     SETTINGS["cache_keys"] = "versioned"
-
-
-configure()

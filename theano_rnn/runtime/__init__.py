@@ -1,0 +1,175 @@
+"""The one place that decides which Theano theano_rnn runs on.
+
+theano_rnn is written against Theano's programming model -- symbolic step
+functions over shared variables, ``scan``, ``grad``, compiled functions --
+and runs on either of its two living implementations:
+
+* **theano-pymc 1.1.2** (``THEANO_RNN_BACKEND=theano``), frozen in 2021: it
+  needs NumPy < 1.24 and so Python <= 3.11.  The default wherever it is
+  installed and usable.
+* **PyTensor** (``THEANO_RNN_BACKEND=pytensor``), Theano's maintained
+  successor, for Python >= 3.12 and NumPy 2.  The default where theano-pymc
+  is not usable.
+
+Every other module imports the backend from here, under Theano's names::
+
+    from theano_rnn.runtime import theano, T
+
+so that ``theano.shared``, ``theano.scan``, ``theano.function`` and
+``T.grad`` read the same on both: on PyTensor, ``theano`` *is* the
+``pytensor`` module and ``T`` is ``pytensor.tensor``.  What the two spell
+differently (``T.nnet`` is gone from PyTensor, its random streams and op
+base classes moved) is exported from here too, under one name each, and
+implemented per backend in :mod:`theano_rnn.runtime.theano_setup` and
+:mod:`theano_rnn.runtime.pytensor_setup`.
+
+Importing this module configures the chosen backend before it is first
+imported (flags the user set always win); ``python -m theano_rnn`` prints
+what was chosen (:func:`describe`).
+"""
+import importlib.util
+import os
+import sys
+
+#: The environment setting that chooses the backend explicitly.
+ENV_VAR = "THEANO_RNN_BACKEND"
+#: The backends, in the order they are preferred when none is chosen.
+BACKENDS = ("theano", "pytensor")
+
+
+class BackendError(ImportError):
+    """The backend asked for (or every backend) cannot be used here.  Its
+    message is one line that says what to install or set."""
+
+
+def _installed(module):
+    return importlib.util.find_spec(module) is not None
+
+
+def _numpy_version():
+    import numpy
+    return tuple(int(p) for p in numpy.__version__.split(".")[:2]
+                 if p.isdigit())
+
+
+def theano_unusable_reason():
+    """Why theano-pymc cannot be used in this interpreter, or ``None``."""
+    if sys.version_info >= (3, 12):
+        return ("theano-pymc 1.1.2 needs Python <= 3.11 (this is %d.%d)"
+                % sys.version_info[:2])
+    if not _installed("theano"):
+        return "theano-pymc is not installed"
+    if _numpy_version() >= (1, 24):
+        return ("theano-pymc 1.1.2 needs NumPy < 1.24 (this is %s)"
+                % __import__("numpy").__version__)
+    return None
+
+
+def pytensor_unusable_reason():
+    """Why PyTensor cannot be used in this interpreter, or ``None``."""
+    if not _installed("pytensor"):
+        return "PyTensor is not installed"
+    return None
+
+
+_INSTALL_HINT = {
+    "theano": "pip install theano-pymc==1.1.2 'numpy<1.24' on Python <= 3.11",
+    "pytensor": "pip install 'theano_rnn[pytensor]' (or pip install pytensor)",
+}
+
+
+def select_backend(environ=None):
+    """Return ``'theano'`` or ``'pytensor'``: the one ``THEANO_RNN_BACKEND``
+    names, else theano-pymc where it is usable, else PyTensor.
+
+    Raises :class:`BackendError` (one line: what to install or set) for an
+    unknown name, a backend that cannot be used here, or when neither can.
+    """
+    environ = os.environ if environ is None else environ
+    choice = environ.get(ENV_VAR, "").strip().lower()
+    reasons = {"theano": theano_unusable_reason,
+               "pytensor": pytensor_unusable_reason}
+    if choice:
+        if choice not in BACKENDS:
+            raise BackendError(
+                "%s must be one of %s, got %r"
+                % (ENV_VAR, ", ".join(repr(b) for b in BACKENDS),
+                   environ[ENV_VAR]))
+        reason = reasons[choice]()
+        if reason is not None:
+            raise BackendError("%s=%s, but %s: %s, or unset %s"
+                               % (ENV_VAR, choice, reason,
+                                  _INSTALL_HINT[choice], ENV_VAR))
+        return choice
+    found = {}
+    for name in BACKENDS:
+        found[name] = reasons[name]()
+        if found[name] is None:
+            return name
+    raise BackendError(
+        "theano_rnn needs theano-pymc or PyTensor, and neither can be used "
+        "(%s; %s): %s" % (found["theano"], found["pytensor"],
+                          _INSTALL_HINT["pytensor"]))
+
+
+def _select_or_explain():
+    """:func:`select_backend`; if it fails, the error, left uncaught, prints
+    as its one line instead of a trace through the imports."""
+    try:
+        return select_backend()
+    except BackendError:
+        previous = sys.excepthook
+
+        def one_line(kind, value, traceback):
+            if isinstance(value, BackendError):
+                print("theano_rnn: %s" % value, file=sys.stderr)
+            else:
+                previous(kind, value, traceback)
+
+        sys.excepthook = one_line
+        raise
+
+
+#: ``'theano'`` or ``'pytensor'``: the backend this process runs on.
+BACKEND = _select_or_explain()
+
+if BACKEND == "theano":
+    from . import theano_setup as _setup
+else:
+    from . import pytensor_setup as _setup
+
+_setup.configure()
+
+#: What the backend's set-up decided (flags it added and the like).
+SETTINGS = _setup.SETTINGS
+
+# The backend under Theano's names, and what the two spell differently.
+from .theano_setup import (  # noqa: E402,F401  (re-exported)  # isort: skip
+    OPENBLAS_THREAD_TIMEOUT, default_flags, find_openblas,
+    scan_extension_builds)
+
+if BACKEND == "theano":
+    import theano  # noqa: E402
+    import theano.tensor as T  # noqa: E402
+    from theano.tensor import nnet  # noqa: E402
+
+    _setup.version_cache_keys()
+else:
+    import pytensor as theano  # noqa: E402,F401
+    import pytensor.tensor as T  # noqa: E402,F401
+    nnet = _setup.make_nnet()
+
+#: The backend's version string.
+VERSION = theano.__version__
+
+
+def describe():
+    """One line naming the backend, its version and the versions beside it,
+    for ``python -m theano_rnn`` and the benchmark's output."""
+    import numpy
+    name = "theano-pymc" if BACKEND == "theano" else "PyTensor"
+    return ("%s %s (Python %d.%d.%d, NumPy %s, floatX=%s, %s)"
+            % (name, VERSION, sys.version_info[0], sys.version_info[1],
+               sys.version_info[2], numpy.__version__, theano.config.floatX,
+               "chosen by %s" % ENV_VAR if os.environ.get(ENV_VAR)
+               else "the default here"))

@@ -24,8 +24,10 @@ implemented per backend in :mod:`theano_rnn.runtime.theano_setup` and
 :mod:`theano_rnn.runtime.pytensor_setup`.
 
 Importing this module configures the chosen backend before it is first
-imported (flags the user set always win); ``python -m theano_rnn`` prints
-what was chosen (:func:`describe`).
+imported (flags the user set always win) and mends its C-module cache
+(:mod:`theano_rnn.runtime.compile_cache`: processes compile side by side,
+and theano-pymc stops compiling ``DimShuffle`` again in every process);
+``python -m theano_rnn`` prints what was chosen (:func:`describe`).
 """
 import importlib.util
 import os
@@ -144,6 +146,7 @@ _setup.configure()
 SETTINGS = _setup.SETTINGS
 
 # The backend under Theano's names, and what the two spell differently.
+from . import compile_cache  # noqa: E402  # isort: skip
 from .theano_setup import (  # noqa: E402,F401  (re-exported)  # isort: skip
     OPENBLAS_THREAD_TIMEOUT, default_flags, find_openblas,
     scan_extension_builds)
@@ -151,13 +154,19 @@ from .theano_setup import (  # noqa: E402,F401  (re-exported)  # isort: skip
 if BACKEND == "theano":
     import theano  # noqa: E402
     import theano.tensor as T  # noqa: E402
+    from theano.graph.op import ExternalCOp as _ExternalCOp  # noqa: E402
+    from theano.link.c import cmodule as _cmodule  # noqa: E402
     from theano.tensor import nnet  # noqa: E402
 
     _setup.version_cache_keys()
+    compile_cache.stable_external_op_versions(_ExternalCOp)
 else:
     import pytensor as theano  # noqa: E402,F401
     import pytensor.tensor as T  # noqa: E402,F401
+    from pytensor.link.c import cmodule as _cmodule  # noqa: E402
     nnet = _setup.make_nnet()
+
+compile_cache.compile_outside_lock(_cmodule)
 
 #: The backend's version string.
 VERSION = theano.__version__

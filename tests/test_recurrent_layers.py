@@ -214,3 +214,22 @@ def test_lstm_step_runs_in_a_plain_theano_scan(float64, rng):
                           rec_act="sigmoid")
     np.testing.assert_allclose(theano.function([x], h)(data),
                                expected.transpose(1, 0, 2), rtol=1e-6)
+
+
+@pytest.mark.parametrize("implementation", ["scan", "auto"])
+@pytest.mark.parametrize("kind", sorted(LAYERS))
+def test_float32_layers_match_numpy_reference_to_float32_precision(
+        rng, kind, implementation):
+    """In floatX=float32 (the default) the layers compute the same maths,
+    to float32's precision, on the scan path and on the default one."""
+    assert theano.config.floatX == "float32"
+    layer = LAYERS[kind](4, return_sequences=True,
+                         implementation=implementation)
+    f = compile_layer(layer, (6, 3))
+    random_weights(layer, rng)
+    weights = [w.astype(np.float64) for w in layer.get_weights()]  # rounded
+    x = rng.randn(3, 6, 3).astype(np.float32)
+    expected, _ = run_rnn(kind, x.astype(np.float64), weights)
+    got = f(x)
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=2e-6)

@@ -262,8 +262,8 @@ def core_names():
         return outputs
 
     def rng_state_to_array(value):
-        """An MRG stream's state: already an ``int32`` array."""
-        return value
+        """A copy of an MRG stream's state, already an ``int32`` array."""
+        return value.copy()
 
     def rng_state_from_array(variable, array):
         """Set an MRG stream's state; ``ValueError`` for another shape."""

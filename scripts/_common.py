@@ -426,6 +426,7 @@ def open_checkpoint(args):
             and header.get("training_config") is not None):
         raise ValueError("%s is not a checkpoint written by --checkpoint"
                          % path)
+    _check_same_backend(path, header)
     saved = info["settings"]
     if args.seed is None:
         args.seed = saved.get("seed")
@@ -447,6 +448,20 @@ def open_checkpoint(args):
     say(args.quiet, "%d of %d epochs done" % (info["epochs"], args.epochs))
     model.metadata = {}
     return Resumed(model, info["epochs"], info["history"])
+
+
+def _check_same_backend(path, header):
+    """ValueError unless the checkpoint was written on this backend: the
+    dropout streams of theano-pymc (MRG31k3p) and PyTensor (PCG64) cannot
+    continue each other, so the run would not be the uninterrupted one."""
+    from theano_rnn import runtime
+    saved = header.get("backend", "theano")  # older files: theano-pymc
+    if saved != runtime.BACKEND:
+        raise ValueError(
+            "cannot resume: the checkpoint %s was written on %s, this run "
+            "is on %s, whose random streams cannot continue it; resume with "
+            "THEANO_RNN_BACKEND=%s or use another --checkpoint"
+            % (path, saved, runtime.BACKEND, saved))
 
 
 def _checkpoint_saver(path, settings, history):

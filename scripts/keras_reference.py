@@ -85,7 +85,10 @@ def fix_keras_imports():
     for name in ("Iterable", "Mapping", "Sequence"):
         if not hasattr(collections, name):
             setattr(collections, name, getattr(collections.abc, name))
-    import theano.sandbox.rng_mrg as rng_mrg
+    try:
+        import theano.sandbox.rng_mrg as rng_mrg
+    except ImportError:
+        return   # PyTensor only: importing Keras fails and says so.
     if not hasattr(rng_mrg, "MRG_RandomStreams"):
         rng_mrg.MRG_RandomStreams = rng_mrg.MRG_RandomStream
     os.environ["KERAS_BACKEND"] = "theano"

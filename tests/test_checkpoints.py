@@ -9,6 +9,7 @@
   uninterrupted run without checkpoints.
 * Resuming a checkpoint whose epochs are all done only evaluates and saves.
 * Resuming with another setting fails with a message naming the option.
+* Resuming on the other backend (theano-pymc / PyTensor) is refused.
 
 No timing values: the test waits for the checkpoint file to appear and
 kills at once; if the run nevertheless ended first (a very fast machine),
@@ -25,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from theano_rnn import runtime, saving
 from theano_rnn.models import load_model
 
 SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
@@ -164,6 +166,26 @@ def test_resume_with_other_settings_names_the_option(runs, change, option):
     assert "Traceback" not in result.stderr
     assert not (runs["out"] / "other.npz").exists()
     assert os.stat(runs["checkpoint"]).st_mtime_ns == mtime
+
+
+def test_resume_on_the_other_backend_is_refused(runs, tmp_path):
+    """The dropout streams of one backend cannot continue the other's, so
+    a checkpoint written on one is not resumed on the other."""
+    header, groups = saving.read_file(str(runs["checkpoint"]),
+                                      saving.MODEL_FORMAT)
+    other = {"theano": "pytensor", "pytensor": "theano"}[runtime.BACKEND]
+    checkpoint = tmp_path / "other_backend.npz"
+    saving.write_file(str(checkpoint), saving.MODEL_FORMAT,
+                      dict(header, backend=other), groups)
+    args = sine_args(runs["samples"], "--checkpoint", checkpoint, "--resume",
+                     "--save", tmp_path / "m.npz")
+    result = run(args)
+    assert result.returncode == 1
+    assert ("cannot resume: the checkpoint %s was written on %s, this run "
+            "is on %s" % (checkpoint, other, runtime.BACKEND)) in result.stderr
+    assert "THEANO_RNN_BACKEND=%s" % other in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "m.npz").exists()
 
 
 def test_resume_needs_a_checkpoint_path(tmp_path):

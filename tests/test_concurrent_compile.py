@@ -8,7 +8,7 @@ its ``compiledir`` and guards that directory with a file lock
 With a warm cache nothing is compiled and the lock is hardly taken; the race
 only exists when the modules are missing.  So each run of this test gives
 both processes a fresh empty directory, passed as
-``THEANO_FLAGS=compiledir=...`` appended to the environment's flags
+``THEANO_FLAGS=compiledir=...`` (PyTensor: ``PYTENSOR_FLAGS``) appended to the environment's flags
 (``theano_rnn.runtime`` only adds flags the user did not set, so it is
 respected), and both compile every module of the same graphs into it at
 once.
@@ -26,6 +26,8 @@ import sys
 import textwrap
 import time
 
+from theano_rnn import runtime
+
 CHILD = textwrap.dedent("""
     import os, sys, time
     ready, go = sys.argv[1], sys.argv[2]
@@ -36,13 +38,12 @@ CHILD = textwrap.dedent("""
             sys.exit("no go signal")
         time.sleep(0.001)
 
-    import theano_rnn  # noqa: F401  (first: it configures Theano)
     import numpy as np
-    import theano
+    from theano_rnn.runtime import theano  # first: it configures Theano
     from theano_rnn.layers import GRU, Dense, Embedding
     from theano_rnn.models import Sequential
 
-    assert theano.config.compiledir == os.environ["EXPECTED_COMPILEDIR"], \\
+    assert str(theano.config.compiledir) == os.environ["EXPECTED_COMPILEDIR"], \\
         theano.config.compiledir
     np.random.seed(0)
     model = Sequential([Embedding(50, 8, input_length=6), GRU(4),
@@ -61,8 +62,9 @@ def test_two_processes_compiling_one_model_into_one_empty_cache_both_succeed(
     compiledir = tmp_path / "compiledir"
     compiledir.mkdir()
     env = dict(os.environ)
-    flags = env.get("THEANO_FLAGS", "")
-    env["THEANO_FLAGS"] = ",".join(
+    name = "PYTENSOR_FLAGS" if runtime.BACKEND == "pytensor" else "THEANO_FLAGS"
+    flags = env.get(name, "")
+    env[name] = ",".join(
         f for f in (flags, "compiledir=%s" % compiledir) if f)
     env["EXPECTED_COMPILEDIR"] = str(compiledir)
     go = tmp_path / "go"

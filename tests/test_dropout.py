@@ -7,8 +7,7 @@ outputs ``h_t = 1 + h_{t-1} * recurrent_mask``.
 """
 import numpy as np
 import pytest
-import theano
-import theano.tensor as T
+from theano_rnn.runtime import theano, T
 
 from theano_rnn.layers import GRU, LSTM, SimpleRNN, Dropout
 

@@ -1,8 +1,7 @@
 """``T.grad`` through ``scan`` against central finite differences (float64)."""
 import numpy as np
 import pytest
-import theano
-import theano.tensor as T
+from theano_rnn.runtime import theano, T
 
 from theano_rnn.layers import GRU, LSTM, SimpleRNN
 

@@ -2,9 +2,7 @@
 import numpy as np
 import pytest
 
-import theano_rnn  # noqa: F401  (configures Theano before it is imported)
-import theano
-import theano.tensor as T
+from theano_rnn.runtime import theano, T
 
 from theano_rnn import losses, metrics
 

@@ -8,9 +8,7 @@ gradients from the closed form ``dW = X^T r``, ``db = sum(r)``.
 import numpy as np
 import pytest
 
-import theano_rnn  # noqa: F401  (configures Theano before it is imported)
-import theano
-import theano.tensor as T
+from theano_rnn.runtime import theano, T
 
 from theano_rnn import optimizers
 from theano_rnn.optimizers import (SGD, RMSprop, Adagrad, Adadelta, Adam,

@@ -1,8 +1,7 @@
 """Recurrent layers against the independent NumPy reference, in float64."""
 import numpy as np
 import pytest
-import theano
-import theano.tensor as T
+from theano_rnn.runtime import theano, T
 
 from theano_rnn.layers import GRU, LSTM, SimpleRNN, Bidirectional, Embedding
 
@@ -200,17 +199,37 @@ def test_lstm_step_runs_in_a_plain_theano_scan(float64, rng):
     """The step function can be lifted out of the library, as documented."""
     import functools
     from theano_rnn.cells import lstm_step
+    from theano_rnn.runtime import nnet, scan
     W, U, b = rng.randn(2, 12) * 0.5, rng.randn(3, 12) * 0.5, rng.randn(12)
     x = T.tensor3("x")                                  # (time, batch, features)
     W_s, U_s, b_s = theano.shared(W), theano.shared(U), theano.shared(b)
     xw = T.dot(x, W_s) + b_s                            # all steps at once
     h0 = T.zeros((x.shape[1], 3))
-    [h, c], _ = theano.scan(
+    h, c = scan(
         functools.partial(lstm_step, activation=T.tanh,
-                          recurrent_activation=T.nnet.sigmoid),
+                          recurrent_activation=nnet.sigmoid),
         sequences=xw, outputs_info=[h0, h0], non_sequences=[U_s], strict=True)
     data = rng.randn(4, 2, 2)
     expected, _ = run_rnn("LSTM", data.transpose(1, 0, 2), [W, U, b],
                           rec_act="sigmoid")
     np.testing.assert_allclose(theano.function([x], h)(data),
                                expected.transpose(1, 0, 2), rtol=1e-6)
+
+
+@pytest.mark.parametrize("implementation", ["scan", "auto"])
+@pytest.mark.parametrize("kind", sorted(LAYERS))
+def test_float32_layers_match_numpy_reference_to_float32_precision(
+        rng, kind, implementation):
+    """In floatX=float32 (the default) the layers compute the same maths,
+    to float32's precision, on the scan path and on the default one."""
+    assert theano.config.floatX == "float32"
+    layer = LAYERS[kind](4, return_sequences=True,
+                         implementation=implementation)
+    f = compile_layer(layer, (6, 3))
+    random_weights(layer, rng)
+    weights = [w.astype(np.float64) for w in layer.get_weights()]  # rounded
+    x = rng.randn(3, 6, 3).astype(np.float32)
+    expected, _ = run_rnn(kind, x.astype(np.float64), weights)
+    got = f(x)
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=2e-6)

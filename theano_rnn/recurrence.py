@@ -19,14 +19,11 @@ Broadcasting, the bug every Theano-era RNN library met: with ``units=1`` or
 a batch of one, ``T.zeros((batch, 1))`` or ``x[:, 0:1]`` can come out
 *broadcastable*, and scan refuses a step output whose broadcast pattern
 differs from its initial state.  Here every state is made non-broadcastable
-on the way in and on the way out of the step.
+on the way in and on the way out of the step (on PyTensor, where a size-1
+dimension is a static shape that cannot be dropped, each new state gets the
+static shape of the state it replaces: :func:`theano_rnn.runtime.unbroadcast`).
 """
-from .runtime import theano, T
-
-
-def _unbroadcast(x):
-    """``x`` with no dimension marked broadcastable."""
-    return T.unbroadcast(x, *range(x.ndim))
+from .runtime import T, scan, unbroadcast
 
 
 def rnn(step, inputs, initial_states, non_sequences=(), mask=None,
@@ -65,7 +62,7 @@ def rnn(step, inputs, initial_states, non_sequences=(), mask=None,
     sequences = [inputs] if mask is None else [inputs, mask]
     if go_backwards:
         sequences = [s[::-1] for s in sequences]
-    initial_states = [_unbroadcast(s) for s in initial_states]
+    initial_states = [unbroadcast(s) for s in initial_states]
     non_sequences = list(non_sequences)
     n_states = len(initial_states)
 
@@ -81,18 +78,17 @@ def rnn(step, inputs, initial_states, non_sequences=(), mask=None,
             keep = m_t.dimshuffle(0, 'x')                        # (batch, 1)
             new_states = [T.switch(keep, new, old)
                           for new, old in zip(new_states, states)]
-        return [_unbroadcast(s) for s in new_states]
+        return [unbroadcast(new, like=old)
+                for new, old in zip(new_states, states)]
 
     if unroll:
         state_sequences = _unrolled(_step, sequences, initial_states,
                                     non_sequences, n_steps)
     else:
-        state_sequences, _ = theano.scan(
+        state_sequences = scan(
             _step, sequences=sequences, outputs_info=initial_states,
             non_sequences=non_sequences, truncate_gradient=truncate_gradient,
-            strict=True)
-        if n_states == 1:
-            state_sequences = [state_sequences]
+            strict=True, return_list=True)
     return state_sequences[0], [s[-1] for s in state_sequences]
 
 

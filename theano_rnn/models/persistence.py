@@ -12,19 +12,29 @@ A model file's header holds
 * ``training_config``: the compile settings (loss, metrics, loss weights,
   sample weight mode, optimizer configuration) or ``null``;
 * ``shuffle_rng``: the position of the model's shuffling generator;
+* ``backend``: ``"theano"`` or ``"pytensor"``, where it was saved (files
+  without it come from theano-pymc);
 * ``metadata``: the user's JSON-ready dict;
 
 and the array groups ``weights``, ``optimizer``, ``dropout_rng`` and
 ``shuffle_rng``.  Files written by earlier versions (``Sequential`` only,
 ``loss`` a single name) load unchanged.
+
+A file saved on one backend loads on the other and predicts the same (to
+float32 precision): the weights, the optimizer state and the shuffling
+generator carry over.  The dropout streams do not -- theano-pymc's MRG31k3p
+and PyTensor's PCG64 states mean nothing to each other -- so a model loaded
+on the other backend draws its dropout masks from freshly seeded streams.
 """
 import json
 import os
 
 import numpy as np
+from .. import runtime
 from ..runtime import theano
 
 from .. import __version__
+from .. import random
 from .. import losses
 from .. import metrics as metrics_module
 from .. import optimizers
@@ -99,6 +109,7 @@ def _file_contents(model, metadata, include_optimizer=True):
     header = {
         "theano_rnn_version": __version__,
         "floatX": theano.config.floatX,
+        "backend": runtime.BACKEND,
         "model": {"class_name": type(model).__name__,
                   "config": model.get_config()},
         "weight_layout": model._weight_layout() if buildable else [],
@@ -113,7 +124,8 @@ def _file_contents(model, metadata, include_optimizer=True):
             model._compile_config,
             optimizer=optimizers.serialize(model.optimizer))
         groups["optimizer"] = model.optimizer.get_weights()
-        groups["dropout_rng"] = [s.get_value() for s in model._rng_states]
+        groups["dropout_rng"] = [random.get_state(s)
+                                 for s in model._rng_states]
     if model._shuffle_rng is not None:
         kind, keys, position, has_gauss, gauss = \
             model._shuffle_rng.get_state()
@@ -333,16 +345,9 @@ def _model_from_file(header, groups, custom_objects, compile):
                            custom_objects, "metric"),
             loss_weights=training.get("loss_weights"),
             sample_weight_mode=training.get("sample_weight_mode"))
-        states, values = model._rng_states, groups["dropout_rng"]
-        if len(states) != len(values):
-            raise ValueError("the file holds %d dropout RNG states, the "
-                             "rebuilt model has %d" % (len(values),
-                                                       len(states)))
-        for variable, value in zip(states, values):
-            if value.shape != variable.get_value(borrow=True).shape:
-                raise ValueError("dropout RNG state %r has shape %s in the "
-                                 "file" % (variable.name, value.shape))
-            variable.set_value(value.astype(variable.dtype))
+        # Files from before the backend was recorded come from theano-pymc.
+        if header.get("backend", "theano") == runtime.BACKEND:
+            _restore_dropout_states(model._rng_states, groups["dropout_rng"])
     rng = header["shuffle_rng"]
     if rng is not None:
         if model._shuffle_rng is None:
@@ -351,6 +356,19 @@ def _model_from_file(header, groups, custom_objects, compile):
             rng["kind"], groups["shuffle_rng"][0], rng["position"],
             rng["has_gauss"], rng["cached_gaussian"]))
     return model
+
+
+def _restore_dropout_states(states, values):
+    """Set the dropout streams' states saved on this backend."""
+    if len(states) != len(values):
+        raise ValueError("the file holds %d dropout RNG states, the "
+                         "rebuilt model has %d" % (len(values), len(states)))
+    for variable, value in zip(states, values):
+        try:
+            random.set_state(variable, value)
+        except ValueError as error:
+            raise ValueError("dropout RNG state %r: %s"
+                             % (variable.name, error))
 
 
 def _check_metadata(metadata):

@@ -26,7 +26,9 @@ output carries a mask), and the training loss is
 with ``w_i`` the ``loss_weights`` (1 by default) and the layer losses the
 ``losses`` of the layers (regularisation penalties).  The optimizer's
 updates of a weight go through the ``constraints`` of its layer.  Three
-``theano.function`` objects are public attributes::
+``theano.function`` objects, compiled in
+:func:`theano_rnn.runtime.function_mode` (C code on both backends), are
+public attributes::
 
     outs = model.train_function(*xs, *ys)   # [loss, (loss_i...), *metrics]
     outs = model.test_function(*xs, *ys)    # the same, inference graph
@@ -53,14 +55,14 @@ with :attr:`train_function`; the unweighted functions stay as they are.
 Reproducibility
 ---------------
 Initial weights come from ``np.random`` (see :mod:`theano_rnn.initializers`),
-dropout masks from each layer's MRG stream, and the shuffling in
+dropout masks from each layer's random stream, and the shuffling in
 :meth:`~Model.fit` from ``np.random`` -- or from the model's own
 ``RandomState`` when ``seed=...`` is given.
 """
 import warnings
 
 import numpy as np
-from ..runtime import theano, T
+from ..runtime import theano, T, function_mode
 
 from .. import callbacks as callbacks_module
 from .. import legacy
@@ -273,12 +275,13 @@ class Model(Network):
         self.train_function = theano.function(
             inputs, train_outputs,
             updates=updates + self._state_updates(training=True),
-            allow_input_downcast=True, name="train_function")
+            allow_input_downcast=True, mode=function_mode(),
+                name="train_function")
         predictions, masks, state_updates = self.run_graph(self.inputs)
         self.test_function = theano.function(
             inputs, self._loss_outputs(predictions, masks)[0],
             updates=state_updates, allow_input_downcast=True,
-            name="test_function")
+            mode=function_mode(), name="test_function")
         self._weighted_functions = None
         self._make_predict_function()
         self.optimizer = optimizer
@@ -402,12 +405,13 @@ class Model(Network):
                 inputs, outputs,
                 updates=self._constrained(updates) +
                 self._state_updates(training=True),
-                allow_input_downcast=True, name="weighted_train_function")
+                allow_input_downcast=True, mode=function_mode(),
+                name="weighted_train_function")
             predictions, masks, state_updates = self.run_graph(self.inputs)
             test = theano.function(
                 inputs, self._loss_outputs(predictions, masks, weights)[0],
                 updates=state_updates, allow_input_downcast=True,
-                name="weighted_test_function")
+                mode=function_mode(), name="weighted_test_function")
             self._weighted_functions = (train, test)
         return self._weighted_functions
 
@@ -418,7 +422,8 @@ class Model(Network):
             self.predict_function = theano.function(
                 list(self.inputs), outputs[0] if len(outputs) == 1
                 else outputs, updates=updates,
-                allow_input_downcast=True, name="predict_function")
+                allow_input_downcast=True, mode=function_mode(),
+                name="predict_function")
         return self.predict_function
 
     def _state_updates(self, training):
@@ -1083,7 +1088,7 @@ def _names(value, serialize):
 
 
 def _model_streams(layers):
-    """The MRG random streams of ``layers`` and of the layers they wrap."""
+    """The random streams of ``layers`` and of the layers they wrap."""
     streams = []
     for layer in layers:
         stream = getattr(layer, "stream", None)
@@ -1145,13 +1150,18 @@ def _class_weights(class_weight, y, temporal, argument):
                     dtype=theano.config.floatX)
 
 
+# NumPy 2 keeps its warnings in ``np.exceptions`` only (NumPy >= 1.25).
+_VisibleDeprecationWarning = getattr(np, "exceptions",
+                                     np).VisibleDeprecationWarning
+
+
 def _numeric_array(value, argument):
     """``value`` as a numeric NumPy array, or ValueError naming
     ``argument``."""
     if value is None:
         raise ValueError("%s: an array is required, got None" % argument)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", np.VisibleDeprecationWarning)
+        warnings.simplefilter("ignore", _VisibleDeprecationWarning)
         try:
             array = np.asarray(value)
         except (TypeError, ValueError) as error:

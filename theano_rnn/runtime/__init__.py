@@ -182,3 +182,26 @@ def describe():
                sys.version_info[2], numpy.__version__, theano.config.floatX,
                "chosen by %s" % ENV_VAR if os.environ.get(ENV_VAR)
                else "the default here"))
+
+
+# --- ptcore: loops, random streams and compiled functions ----------------------------
+_core = _setup.core_names()
+#: ``function_mode()``: the mode for every ``theano.function`` theano_rnn
+#: compiles: Theano's default (``None``); on PyTensor the C virtual machine
+#: whatever the default linker (Numba), with the default optimizer.
+function_mode = _core["function_mode"]
+#: ``unbroadcast(x, like=None)``: ``x`` typed as a scan state: no axis
+#: broadcastable on Theano (``T.unbroadcast``); on PyTensor, which has no
+#: unbroadcast, ``like``'s static shape (``specify_shape``).
+unbroadcast = _core["unbroadcast"]
+#: ``scan(fn, sequences=..., ...)``: the outputs only (PyTensor's
+#: ``return_updates=False``); a loop with updates is refused on both.
+scan = _core["scan"]
+#: ``RandomStream(seed)``: Theano's ``MRG_RandomStream``; on PyTensor, the
+#: same methods over NumPy Generators (other numbers for a seed).
+RandomStream = _core["RandomStream"]
+#: ``rng_state_to_array(value)`` / ``rng_state_from_array(variable, array)``:
+#: a random stream's state as an integer array a model file holds (MRG's
+#: ``int32`` states; PCG64's words on PyTensor).
+rng_state_to_array = _core["rng_state_to_array"]
+rng_state_from_array = _core["rng_state_from_array"]

@@ -8,11 +8,17 @@ or a ``.pytensorrc`` always win.
    itself; ``blas__ldflags=-lopenblas`` is set where the system OpenBLAS
    can be linked (:func:`theano_rnn.runtime.theano_setup.find_openblas`).
 2. **floatX.**  ``float32``, as on Theano.
+3. **Linker.**  ``cvm`` (the C virtual machine) unless the user chose a
+   linker or a mode: PyTensor's default, Numba, runs the fused C ops in
+   Python object mode and cannot compile ``fast_tanh``.  The functions
+   theano_rnn compiles itself use :func:`function_mode`, C whatever the
+   default.
 
 This module also holds what PyTensor spells differently from Theano, under
 the names :mod:`theano_rnn.runtime` exports.
 """
 import configparser
+import math
 import os
 import types
 
@@ -58,6 +64,7 @@ def configure():
             extra.append("blas__ldflags=%s" % flags)
     if "floatx" not in user_flags:
         extra.append("floatX=float32")
+    extra += _default_linker_flags(user_flags)
     SETTINGS.update(item.split("=", 1) for item in extra)
     if extra:
         current = os.environ.get("PYTENSOR_FLAGS", "")
@@ -99,3 +106,167 @@ def make_nnet():
         binary_crossentropy=binary_crossentropy,
         categorical_crossentropy=categorical_crossentropy)
 
+
+
+# --- ptcore: loops, random streams and compiled functions on PyTensor ---------------
+#: The linkers that run ops' C code; any other (Numba, JAX, PyTorch, the
+#: Python VM) is replaced by ``cvm`` in :func:`function_mode`.
+C_LINKERS = ("cvm", "cvm_nogc", "c", "c|py", "c|py_nogc")
+
+
+def _default_linker_flags(user_flags):
+    """``linker=cvm`` unless the user chose a linker or a mode: PyTensor's
+    default is Numba, under which the fused C ops run in Python object mode
+    and ``fast_tanh`` fails."""
+    if "linker" in user_flags or "mode" in user_flags:
+        return []
+    return ["linker=cvm"]
+
+
+def function_mode():
+    """The mode theano_rnn compiles its functions with: PyTensor's default
+    mode if its linker runs C code, else the same optimizer with the C
+    virtual machine (``cvm``).  Scan's inner graphs follow the outer
+    function's linker."""
+    import pytensor
+    from pytensor.compile.mode import Mode, get_default_mode
+    config = pytensor.config
+    mode = get_default_mode()
+    if config.linker in C_LINKERS and type(mode) is Mode:
+        return mode
+    mode = Mode(linker="cvm", optimizer=config.optimizer)
+    if config.optimizer_excluding:
+        mode = mode.excluding(*config.optimizer_excluding.split(":"))
+    if config.optimizer_including:
+        mode = mode.including(*config.optimizer_including.split(":"))
+    return mode
+
+
+def unbroadcast(x, like=None):
+    """``x`` typed to be a recurrent state of scan.  PyTensor has no
+    ``unbroadcast``: a size-1 dimension is part of the static shape, and
+    scan wants a step's new state to have its initial state's static shape,
+    so ``like``'s static shape is imposed on ``x`` (``specify_shape``).
+    Without ``like``, ``x`` is returned as it is."""
+    import pytensor.tensor as pt
+    if like is None or x.type.shape == like.type.shape:
+        return x
+    return pt.specify_shape(x, like.type.shape)
+
+
+def scan(fn, **kwargs):
+    """``pytensor.scan`` returning the outputs only (``return_updates=
+    False``, PyTensor's new signature): theano_rnn draws no random numbers
+    inside a loop, so a loop has no shared-variable updates."""
+    import pytensor
+    return pytensor.scan(fn, return_updates=False, **kwargs)
+
+
+class RandomStream(object):
+    """Theano's ``MRG_RandomStream`` interface (``uniform``, ``normal``,
+    ``binomial``; ``state_updates``) over NumPy Generators (PCG64), one
+    shared generator per draw, each seeded from ``seed`` in the order the
+    draws are made, so that a seeded run repeats exactly.  Each generator's
+    ``default_update`` is its next state, so every compiled function that
+    uses a draw advances it (as Theano does for MRG's states).  The numbers
+    are not MRG31k3p's: a seed gives other masks than on Theano."""
+
+    def __init__(self, seed):
+        import numpy as np
+        self.seeds = np.random.SeedSequence(int(seed))
+        #: ``[(generator shared variable, its next state), ...]``.
+        self.state_updates = []
+
+    def _rng(self):
+        import numpy as np
+        import pytensor.tensor as pt
+        (child,) = self.seeds.spawn(1)
+        rng = pt.random.shared_rng(np.random.default_rng(child), borrow=True)
+        return rng
+
+    def _draw(self, method, size, dtype, *args):
+        import pytensor
+        import pytensor.tensor as pt
+        rng = self._rng()
+        next_rng, value = getattr(rng, method)(*args, size=size)
+        rng.default_update = next_rng
+        self.state_updates.append((rng, next_rng))
+        return pt.cast(value, dtype or pytensor.config.floatX)
+
+    def uniform(self, size, low=0.0, high=1.0, ndim=None, dtype=None):
+        """Uniform draws in ``[low, high)``."""
+        return self._draw("uniform", size, dtype, low, high)
+
+    def normal(self, size, avg=0.0, std=1.0, ndim=None, dtype=None,
+               truncate=False):
+        """Normal draws; ``truncate=True``: only within two standard
+        deviations of ``avg`` (the inverse normal CDF of a uniform draw
+        between those bounds' probabilities)."""
+        if not truncate:
+            return self._draw("normal", size, dtype, avg, std)
+        import pytensor.tensor as pt
+        low = 0.5 * (1.0 + math.erf(-2.0 / math.sqrt(2.0)))   # P(z < -2)
+        u = self._draw("uniform", size, "float64", low, 1.0 - low)
+        z = pt.sqrt(2.0) * pt.erfinv(2.0 * u - 1.0)
+        return pt.cast(avg + std * z, dtype or u.dtype)
+
+    def binomial(self, size=None, n=1, p=0.5, ndim=None, dtype="int64"):
+        """0/1 draws, 1 with probability ``p`` (``n=1`` only, as theano_rnn
+        uses them)."""
+        if n != 1:
+            raise NotImplementedError(
+                "RandomStream.binomial: only n=1 is implemented on PyTensor, "
+                "got n=%r" % (n,))
+        import pytensor.tensor as pt
+        u = self._draw("uniform", size, "float64", 0.0, 1.0)
+        return pt.cast(pt.lt(u, p), dtype)
+
+
+_PCG64_WORDS = 4   # 32-bit words in one of PCG64's 128-bit numbers
+
+
+def rng_state_to_array(value):
+    """A dropout generator's state (a NumPy ``Generator`` on PCG64) as a
+    ``uint32`` array that a model file can hold: the 128-bit state and
+    increment in 32-bit words, ``has_uint32`` and ``uinteger``."""
+    import numpy as np
+    state = value.bit_generator.state
+    if state["bit_generator"] != "PCG64":
+        raise TypeError("rng_state_to_array: expected a PCG64 generator, got "
+                        "%s" % state["bit_generator"])
+    words = []
+    for number in (state["state"]["state"], state["state"]["inc"]):
+        words += [(number >> (32 * i)) & 0xFFFFFFFF
+                  for i in range(_PCG64_WORDS)]
+    words += [state["has_uint32"], state["uinteger"]]
+    return np.array(words, dtype=np.uint32)
+
+
+def rng_state_from_array(variable, array):
+    """Set the generator held by ``variable`` to a state
+    :func:`rng_state_to_array` made; ``ValueError`` for another array."""
+    import numpy as np
+    array = np.asarray(array)
+    if array.shape != (2 * _PCG64_WORDS + 2,):
+        raise ValueError("a PCG64 state array has shape (%d,), got %s"
+                         % (2 * _PCG64_WORDS + 2, array.shape))
+    words = [int(w) for w in array]
+
+    def number(start):
+        return sum(w << (32 * i) for i, w in
+                   enumerate(words[start:start + _PCG64_WORDS]))
+
+    generator = np.random.Generator(np.random.PCG64())
+    generator.bit_generator.state = {
+        "bit_generator": "PCG64",
+        "state": {"state": number(0), "inc": number(_PCG64_WORDS)},
+        "has_uint32": words[-2], "uinteger": words[-1]}
+    variable.set_value(generator, borrow=True)
+
+
+def core_names():
+    """The names :mod:`theano_rnn.runtime` exports for the core."""
+    return {"function_mode": function_mode, "unbroadcast": unbroadcast,
+            "scan": scan, "RandomStream": RandomStream,
+            "rng_state_to_array": rng_state_to_array,
+            "rng_state_from_array": rng_state_from_array}

@@ -231,3 +231,49 @@ def version_cache_keys():
     cmodule_key_.__doc__ = original.__doc__
     CLinker.cmodule_key_ = cmodule_key_
     SETTINGS["cache_keys"] = "versioned"
+
+
+# --- ptcore: loops, random streams and compiled functions on Theano ------------------
+def core_names():
+    """The names :mod:`theano_rnn.runtime` exports for the core: Theano's
+    own objects (called once Theano is imported)."""
+    import theano
+    import theano.tensor as T
+    from theano.sandbox.rng_mrg import MRG_RandomStream
+
+    def function_mode():
+        """Theano's default mode (``None``): its default linker is C."""
+        return None
+
+    def unbroadcast(x, like=None):
+        """``x`` with no dimension broadcastable, so that scan accepts it as
+        a recurrent state whatever the size of its dimensions."""
+        return T.unbroadcast(x, *range(x.ndim))
+
+    def scan(fn, **kwargs):
+        """``theano.scan`` returning the outputs only, like PyTensor's
+        ``scan(return_updates=False)``; a loop with shared-variable updates
+        (random draws inside the step) is refused."""
+        outputs, updates = theano.scan(fn, **kwargs)
+        if updates:
+            raise ValueError("scan: the loop has shared-variable updates "
+                             "(%s); draw random numbers outside the loop"
+                             % ", ".join(str(k) for k in updates))
+        return outputs
+
+    def rng_state_to_array(value):
+        """A copy of an MRG stream's state, already an ``int32`` array."""
+        return value.copy()
+
+    def rng_state_from_array(variable, array):
+        """Set an MRG stream's state; ``ValueError`` for another shape."""
+        current = variable.get_value(borrow=True)
+        if array.shape != current.shape:
+            raise ValueError("an MRG state array has shape %s, got %s"
+                             % (current.shape, array.shape))
+        variable.set_value(array.astype(current.dtype))
+
+    return {"function_mode": function_mode, "unbroadcast": unbroadcast,
+            "scan": scan, "RandomStream": MRG_RandomStream,
+            "rng_state_to_array": rng_state_to_array,
+            "rng_state_from_array": rng_state_from_array}

@@ -2,8 +2,7 @@
 import numpy as np
 import pytest
 
-import theano_rnn  # noqa: F401  (configures Theano before it is imported)
-import theano
+from theano_rnn.runtime import theano
 
 
 @pytest.fixture

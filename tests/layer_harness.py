@@ -3,8 +3,7 @@ shapes, compile its graph, compare its gradient with finite differences,
 round-trip its config.  The expected values come from each test's own NumPy
 reference, never from here."""
 import numpy as np
-import theano
-import theano.tensor as T
+from theano_rnn.runtime import theano, T
 
 from test_gradients import finite_difference
 from theano_rnn.layers import deserialize, serialize

@@ -7,8 +7,7 @@ import warnings
 
 import numpy as np
 import pytest
-import theano
-import theano.tensor as T
+from theano_rnn.runtime import theano, T
 
 from theano_rnn import legacy, optimizers
 from theano_rnn.layers import (LSTM, Dense, Dropout, Embedding, GRU, Input,

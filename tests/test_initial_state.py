@@ -3,8 +3,7 @@
 the scan and the fused path; Bidirectional's dropout seeds."""
 import numpy as np
 import pytest
-import theano
-import theano.tensor as T
+from theano_rnn.runtime import theano, T
 
 from numpy_reference import run_rnn
 from test_gradients import finite_difference

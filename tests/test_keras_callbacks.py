@@ -4,7 +4,7 @@ import types
 
 import numpy as np
 import pytest
-import theano
+from theano_rnn.runtime import theano
 
 from theano_rnn.callbacks import (LambdaCallback, LearningRateScheduler,
                                   ReduceLROnPlateau, RemoteMonitor,

@@ -4,8 +4,7 @@ optimiser), initialisers (shapes, statistics, Keras names, config round
 trips)."""
 import numpy as np
 import pytest
-import theano
-import theano.tensor as T
+from theano_rnn.runtime import theano, T
 
 from theano_rnn import constraints, initializers, optimizers, regularizers
 from theano_rnn.layers import LSTM, Dense, Embedding, SimpleRNN

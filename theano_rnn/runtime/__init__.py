@@ -173,3 +173,14 @@ def describe():
                sys.version_info[2], numpy.__version__, theano.config.floatX,
                "chosen by %s" % ENV_VAR if os.environ.get(ENV_VAR)
                else "the default here"))
+
+# --- ptlayers: names the layers and Keras's backend spell differently --------
+#: ``addbroadcast(x, *axes)``: Theano's ``T.addbroadcast`` (PyTensor:
+#: ``specify_broadcastable``).
+addbroadcast = _setup.addbroadcast
+#: ``unbroadcast(x, *axes)``: Theano's ``T.unbroadcast`` (PyTensor: the
+#: identity, its ``scan`` needs none).
+unbroadcast = _setup.unbroadcast
+#: ``batched_dot(x, y)``: ``(batch, m, k) x (batch, k, n) -> (batch, m, n)``,
+#: Theano's ``T.batched_dot`` (PyTensor: ``matmul``).
+batched_dot = _setup.batched_dot

@@ -99,3 +99,27 @@ def make_nnet():
         binary_crossentropy=binary_crossentropy,
         categorical_crossentropy=categorical_crossentropy)
 
+
+
+# --- ptlayers: names the layers and Keras's backend spell differently --------
+
+def addbroadcast(x, *axes):
+    """Theano's ``T.addbroadcast``: PyTensor's ``specify_broadcastable`` (a
+    static length of 1 on ``axes``, checked at run time)."""
+    import pytensor.tensor as pt
+    return pt.specify_broadcastable(x, *axes)
+
+
+def unbroadcast(x, *axes):
+    """Theano's ``T.unbroadcast``: the identity on PyTensor, whose ``scan``
+    accepts a step output of unknown length where the initial state has a
+    static length of 1 (and the reverse), so nothing needs relaxing."""
+    return x
+
+
+def batched_dot(x, y):
+    """``(batch, m, k) x (batch, k, n) -> (batch, m, n)``: PyTensor's
+    ``matmul`` (``batched_dot`` is gone; its rewrites turn this into the
+    same ``BatchedDot`` op)."""
+    import pytensor.tensor as pt
+    return pt.matmul(x, y)

@@ -231,3 +231,27 @@ def version_cache_keys():
     cmodule_key_.__doc__ = original.__doc__
     CLinker.cmodule_key_ = cmodule_key_
     SETTINGS["cache_keys"] = "versioned"
+
+
+# --- ptlayers: names the layers and Keras's backend spell differently --------
+
+def addbroadcast(x, *axes):
+    """Theano's ``T.addbroadcast``: ``x`` with ``axes`` (of length 1) marked
+    broadcastable."""
+    import theano.tensor as T
+    return T.addbroadcast(x, *axes)
+
+
+def unbroadcast(x, *axes):
+    """Theano's ``T.unbroadcast``: ``x`` with ``axes`` no longer marked
+    broadcastable, so that it can start a scan whose step returns a tensor
+    of unknown length there."""
+    import theano.tensor as T
+    return T.unbroadcast(x, *axes)
+
+
+def batched_dot(x, y):
+    """``(batch, m, k) x (batch, k, n) -> (batch, m, n)``: Theano's
+    ``T.batched_dot``."""
+    import theano.tensor as T
+    return T.batched_dot(x, y)

@@ -801,12 +801,12 @@ def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None,
             output = T.switch(_time_mask(m_t, output), output, output_tm1)
             new_states = [T.switch(_time_mask(m_t, s), new, s)
                           for s, new in zip(states, new_states)]
-        return [output] + new_states
+        return [unbroadcast(new, like=old) for new, old in
+                zip([output] + new_states, [output_tm1] + states)]
 
     first_output = step_function(x[0], initial_states + constants)[0]
-    initial_output = unbroadcast(T.zeros_like(first_output),
-                                 *range(first_output.ndim))
-    initial_states = [unbroadcast(s, *range(s.ndim)) for s in initial_states]
+    initial_output = unbroadcast(T.zeros_like(first_output))
+    initial_states = [unbroadcast(s) for s in initial_states]
     if unroll:
         output, states, outputs = initial_output, initial_states, []
         for t in range(input_length):

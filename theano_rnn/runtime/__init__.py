@@ -178,8 +178,8 @@ def describe():
 #: ``addbroadcast(x, *axes)``: Theano's ``T.addbroadcast`` (PyTensor:
 #: ``specify_broadcastable``).
 addbroadcast = _setup.addbroadcast
-#: ``unbroadcast(x, *axes)``: Theano's ``T.unbroadcast`` (PyTensor: the
-#: identity, its ``scan`` needs none).
+#: ``unbroadcast(x, like=None)``: ``x`` typed as a scan state: no axis
+#: broadcastable on Theano; on PyTensor ``like``'s static shape.
 unbroadcast = _setup.unbroadcast
 #: ``batched_dot(x, y)``: ``(batch, m, k) x (batch, k, n) -> (batch, m, n)``,
 #: Theano's ``T.batched_dot`` (PyTensor: ``matmul``).

@@ -110,11 +110,16 @@ def addbroadcast(x, *axes):
     return pt.specify_broadcastable(x, *axes)
 
 
-def unbroadcast(x, *axes):
-    """Theano's ``T.unbroadcast``: the identity on PyTensor, whose ``scan``
-    accepts a step output of unknown length where the initial state has a
-    static length of 1 (and the reverse), so nothing needs relaxing."""
-    return x
+def unbroadcast(x, like=None):
+    """``x`` typed as a recurrent state of scan: PyTensor has no
+    ``unbroadcast`` (a length of 1 is part of the static shape), so
+    ``like``'s static shape is imposed on ``x`` (``specify_shape``);
+    without ``like``, ``x`` as it is.  (The same name and signature as
+    ptcore's, which replaces it at the merge.)"""
+    import pytensor.tensor as pt
+    if like is None or x.type.shape == like.type.shape:
+        return x
+    return pt.specify_shape(x, like.type.shape)
 
 
 def batched_dot(x, y):

@@ -242,12 +242,12 @@ def addbroadcast(x, *axes):
     return T.addbroadcast(x, *axes)
 
 
-def unbroadcast(x, *axes):
-    """Theano's ``T.unbroadcast``: ``x`` with ``axes`` no longer marked
-    broadcastable, so that it can start a scan whose step returns a tensor
-    of unknown length there."""
+def unbroadcast(x, like=None):
+    """``x`` with no axis broadcastable (``T.unbroadcast``), so that scan
+    accepts it as a recurrent state whatever the size of its axes.  (The
+    same name and signature as ptcore's, which replaces it at the merge.)"""
     import theano.tensor as T
-    return T.unbroadcast(x, *axes)
+    return T.unbroadcast(x, *range(x.ndim))
 
 
 def batched_dot(x, y):

@@ -1,4 +1,5 @@
-"""Keras's backend functions (``from keras import backend as K``) over Theano.
+"""Keras's backend functions (``from keras import backend as K``) over Theano
+(theano-pymc or PyTensor, :mod:`theano_rnn.runtime`).
 
 Custom layers, losses, metrics and ``Lambda``s of legacy Keras code are
 written against ``keras.backend``; this module gives them Keras 2.3.1's
@@ -47,7 +48,9 @@ _UID_PREFIXES = {}
 # --- configuration -----------------------------------------------------------
 
 def backend():
-    """The backend's name, ``'theano'``."""
+    """The backend's name, ``'theano'``: Keras's Theano backend is the one
+    whose semantics this module follows, on theano-pymc and on PyTensor
+    alike (:data:`theano_rnn.runtime.BACKEND` says which of the two runs)."""
     return "theano"
 
 

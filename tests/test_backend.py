@@ -1,8 +1,7 @@
 """theano_rnn.backend, Keras's ``K``: each function against NumPy."""
 import numpy as np
 import pytest
-import theano
-import theano.tensor as T
+from theano_rnn.runtime import theano, T
 
 from theano_rnn import backend as K
 

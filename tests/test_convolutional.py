@@ -2,7 +2,7 @@
 strides and dilation; gradients, configs, bad input, training."""
 import numpy as np
 import pytest
-import theano
+from theano_rnn.runtime import theano
 
 from layer_harness import (build_and_call, check_gradient, round_trip,
                            train_one_epoch)

@@ -29,7 +29,7 @@ import warnings
 
 import numpy as np
 import pytest
-import theano
+from theano_rnn.runtime import theano
 
 from theano_rnn.layers import (LSTM, Activation, Bidirectional, Dense,
                                Dropout, Embedding, Input, Merge, RepeatVector,

@@ -4,8 +4,7 @@ feature, one step) that broke Theano-era libraries through broadcasting
 build, run and differentiate."""
 import numpy as np
 import pytest
-import theano
-import theano.tensor as T
+from theano_rnn.runtime import theano, T
 
 from theano_rnn.layers import (GRU, LSTM, SimpleRNN, Bidirectional, Dense,
                                Dropout, Embedding)

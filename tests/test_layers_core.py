@@ -3,8 +3,7 @@ Flatten, Lambda, SpatialDropout1D) against NumPy: outputs, shapes, masks,
 gradients, configs, bad input, and training inside a Sequential."""
 import numpy as np
 import pytest
-import theano
-import theano.tensor as T
+from theano_rnn.runtime import theano, T
 
 from layer_harness import (build_and_call, check_gradient, round_trip,
                            train_one_epoch)

@@ -4,7 +4,7 @@ functions in a babi_memnn-shaped graph, Keras 1's merge(), masks through a
 graph, and save -> load giving identical predictions."""
 import numpy as np
 import pytest
-import theano
+from theano_rnn.runtime import theano
 
 from theano_rnn.layers import (LSTM, Activation, BatchNormalization,
                                Bidirectional, Conv1D, Dense, Dropout,

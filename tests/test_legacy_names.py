@@ -6,8 +6,7 @@ import warnings
 
 import numpy as np
 import pytest
-import theano
-import theano.tensor as T
+from theano_rnn.runtime import theano, T
 
 from theano_rnn import constraints, legacy, regularizers
 from theano_rnn.layers import GRU, LSTM, SimpleRNN, Dense, Dropout, Embedding

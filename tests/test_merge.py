@@ -4,7 +4,9 @@ for wrong inputs."""
 import numpy as np
 import pytest
 
-from theano import config, function as theano_function
+from theano_rnn.runtime import theano
+
+config, theano_function = theano.config, theano.function
 
 from layer_harness import build_and_call, check_gradient, round_trip
 from theano_rnn.layers import (Add, Average, Concatenate, Dense, Dot, Maximum,

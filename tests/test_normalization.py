@@ -3,7 +3,7 @@ the moving averages it updates), the inference graph (moving statistics),
 weight order, gradients, config, errors, and inside a trained Sequential."""
 import numpy as np
 import pytest
-import theano
+from theano_rnn.runtime import theano
 
 from layer_harness import (build_and_call, check_gradient, round_trip,
                            train_one_epoch)

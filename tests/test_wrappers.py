@@ -3,7 +3,7 @@ over a 4-D input (batch, t1, t2, features), masks as Keras passes them,
 gradients, config, errors, and the Keras examples' shapes in Sequentials."""
 import numpy as np
 import pytest
-import theano
+from theano_rnn.runtime import theano
 
 from layer_harness import (build_and_call, check_gradient, round_trip,
                            train_one_epoch)

@@ -1,4 +1,5 @@
-"""Keras's backend functions (``from keras import backend as K``) over Theano.
+"""Keras's backend functions (``from keras import backend as K``) over Theano
+(theano-pymc or PyTensor, :mod:`theano_rnn.runtime`).
 
 Custom layers, losses, metrics and ``Lambda``s of legacy Keras code are
 written against ``keras.backend``; this module gives them Keras 2.3.1's
@@ -34,8 +35,8 @@ import builtins
 import contextlib
 
 import numpy as np
-from .runtime import theano, T, nnet
-from theano.sandbox.rng_mrg import MRG_RandomStream
+from .runtime import (theano, T, addbroadcast, batched_dot, nnet,
+                      unbroadcast)
 
 from . import random as _random
 
@@ -47,7 +48,9 @@ _UID_PREFIXES = {}
 # --- configuration -----------------------------------------------------------
 
 def backend():
-    """The backend's name, ``'theano'``."""
+    """The backend's name, ``'theano'``: Keras's Theano backend is the one
+    whose semantics this module follows, on theano-pymc and on PyTensor
+    alike (:data:`theano_rnn.runtime.BACKEND` says which of the two runs)."""
     return "theano"
 
 
@@ -378,7 +381,8 @@ def batch_dot(x, y, axes=None):
     """Per-sample dot product: ``x[i]`` and ``y[i]`` contracted over
     ``axes`` (``(axis of x, axis of y)``, an int for both, default the last
     axis of ``x`` and the last (2-D ``y``) or second-to-last axis of ``y``).
-    A 1-D result becomes ``(batch, 1)``."""
+    The result is (batch, x's other axes, y's other axes); a 1-D result
+    becomes ``(batch, 1)``."""
     if isinstance(axes, int):
         axes = (axes, axes)
     if axes is None:
@@ -390,10 +394,28 @@ def batch_dot(x, y, axes=None):
     if 0 in axes:
         raise ValueError("batch_dot: cannot contract the batch axis 0 "
                          "(axes=%r)" % (axes,))
-    out = T.batched_tensordot(x, y, axes=axes)
+    out = batched_tensordot(x, y, axes)
     if out.ndim == 1:
         out = out.dimshuffle(0, "x")
     return out
+
+
+def batched_tensordot(x, y, axes):
+    """``x[i]`` and ``y[i]`` contracted over ``axes = (ax, ay)`` (one axis
+    of each, not 0), as Theano's ``batched_tensordot``: (batch, x's other
+    axes, y's other axes).  Computed as one batched matrix product
+    (batch, *, k) x (batch, k, *)."""
+    ax, ay = axes
+    rest_x = [i for i in range(1, x.ndim) if i != ax]
+    rest_y = [i for i in range(1, y.ndim) if i != ay]
+    batch = x.shape[0]
+    left = x.dimshuffle([0] + rest_x + [ax]).reshape(
+        (batch, -1, x.shape[ax]))                   # (batch, *, k)
+    right = y.dimshuffle([0, ay] + rest_y).reshape(
+        (batch, y.shape[ay], -1))                   # (batch, k, *)
+    shape = ([batch] + [x.shape[i] for i in rest_x] +
+             [y.shape[i] for i in rest_y])
+    return T.reshape(batched_dot(left, right), shape, ndim=len(shape))
 
 
 def transpose(x):
@@ -468,7 +490,7 @@ def square(x):
 
 
 def abs(x):  # noqa: A001
-    return T.abs_(x)
+    return builtins.abs(x)
 
 
 def sqrt(x):
@@ -616,7 +638,7 @@ def expand_dims(x, axis=-1):
 def squeeze(x, axis):
     """Remove the axis ``axis`` (of size 1)."""
     axis = _positive_axis(axis, x.ndim)
-    x = T.addbroadcast(x, axis)
+    x = addbroadcast(x, axis)
     return x.dimshuffle([i for i in range(x.ndim) if i != axis])
 
 
@@ -644,7 +666,10 @@ def repeat_elements(x, rep, axis):
 def tile(x, n):
     if isinstance(n, int):
         n = [n]
-    return T.tile(x, n, ndim=builtins.max(x.ndim, len(n)))
+    n = list(n)
+    if len(n) > x.ndim:     # NumPy's rule: new leading axes of length 1
+        x = x.dimshuffle(["x"] * (len(n) - x.ndim) + list(range(x.ndim)))
+    return T.tile(x, [1] * (x.ndim - len(n)) + n)
 
 
 def arange(start, stop=None, step=1, dtype="int32"):
@@ -779,13 +804,12 @@ def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None,
             output = T.switch(_time_mask(m_t, output), output, output_tm1)
             new_states = [T.switch(_time_mask(m_t, s), new, s)
                           for s, new in zip(states, new_states)]
-        return [output] + new_states
+        return [unbroadcast(new, like=old) for new, old in
+                zip([output] + new_states, [output_tm1] + states)]
 
     first_output = step_function(x[0], initial_states + constants)[0]
-    initial_output = T.unbroadcast(T.zeros_like(first_output),
-                                   *range(first_output.ndim))
-    initial_states = [T.unbroadcast(s, *range(s.ndim))
-                      for s in initial_states]
+    initial_output = unbroadcast(T.zeros_like(first_output))
+    initial_states = [unbroadcast(s) for s in initial_states]
     if unroll:
         output, states, outputs = initial_output, initial_states, []
         for t in range(input_length):
@@ -855,7 +879,7 @@ def softplus(x):
 
 
 def softsign(x):
-    return x / (1.0 + T.abs_(x))
+    return x / (1.0 + builtins.abs(x))
 
 
 def l2_normalize(x, axis=None):
@@ -902,9 +926,7 @@ def binary_crossentropy(target, output, from_logits=False):
 # --- randomness ----------------------------------------------------------------------
 
 def _stream(seed):
-    if seed is None:
-        return _random.make_stream()
-    return MRG_RandomStream(int(seed))
+    return _random.make_stream(None if seed is None else int(seed))
 
 
 def random_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
@@ -940,7 +962,7 @@ def dropout(x, level, noise_shape=None, seed=None):
     if not isinstance(noise_shape, T.Variable):
         broadcast = [i for i, d in enumerate(noise_shape) if d == 1]
         if broadcast:
-            mask = T.addbroadcast(mask, *broadcast)
+            mask = addbroadcast(mask, *broadcast)
     return x * mask
 
 

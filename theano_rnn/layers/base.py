@@ -37,7 +37,7 @@ import itertools
 
 import numpy as np
 from ..runtime import theano
-from theano.graph.basic import Variable
+Variable = theano.graph.basic.Variable
 
 from .. import backend
 from ..validation import is_integer

@@ -18,10 +18,15 @@ filters) as in Keras, output (batch, new_steps, filters)::
   left and the rest on the right, as Keras's Theano backend pads (for an even
   span this is one more on the left than TensorFlow's convention).
 
-The product runs as ``nnet.conv2d`` over a (steps, 1) image with
-``input_dim`` channels.
+It is computed as one matrix product: the ``kernel_size`` shifted views
+``x_pad[:, j * dilation :: stride]`` of the input (:func:`window_slices`),
+side by side on the feature axis, make a (batch, new_steps, kernel_size *
+input_dim) tensor whose last axis runs over ``(j, c)`` in the order of the
+reshaped kernel (kernel_size * input_dim, filters); the same im2col + GEMM
+scheme as Theano's ``CorrMM``, written with ``T`` alone so that it runs on
+both backends.
 """
-from ..runtime import T, nnet
+from ..runtime import T
 
 from .. import legacy
 from ..cells import check_positive_int
@@ -43,10 +48,12 @@ def conv_output_length(steps, span, stride, padding):
     return max(0, (steps - span) // stride + 1)
 
 
-def same_padding(steps, span, stride):
+def same_padding(steps, span, stride, left=None):
     """``(left, right)`` zero steps for ``padding='same'`` (symbolic or int
-    ``steps``)."""
-    left = span // 2
+    ``steps``): ``left`` (by default ``span // 2``) and as many on the right
+    as the last of the ``ceil(steps / stride)`` windows needs."""
+    if left is None:
+        left = span // 2
     out = (steps + stride - 1) // stride
     right = T.maximum(0, (out - 1) * stride + span - steps - left) \
         if not isinstance(steps, int) else max(0, (out - 1) * stride + span
@@ -54,13 +61,26 @@ def same_padding(steps, span, stride):
     return left, right
 
 
-def pad_steps(x, left, right):
-    """``x`` (batch, steps, features) with zero steps on both sides."""
+def window_slices(x, size, stride=1, dilation=1):
+    """The ``size`` shifted views of ``x`` (batch, steps, features) that make
+    the windows of ``size`` steps (``dilation`` apart) moved by ``stride``:
+    view ``j`` is ``x[:, j * dilation + i * stride, :]`` for the windows
+    ``i = 0 .. n - 1``, ``n = (steps - span) // stride + 1`` (full windows
+    only), each (batch, n, features)."""
+    span = dilation * (size - 1) + 1
+    count = (x.shape[1] - span) // stride + 1
+    return [x[:, j * dilation:j * dilation + (count - 1) * stride + 1:stride]
+            for j in range(size)]
+
+
+def pad_steps(x, left, right, value=0):
+    """``x`` (batch, steps, features) with ``left`` and ``right`` steps of
+    ``value`` (zeros by default) on either side."""
     if (isinstance(left, int) and left == 0 and isinstance(right, int) and
             right == 0):
         return x
-    padded = T.zeros((x.shape[0], x.shape[1] + left + right, x.shape[2]),
-                     dtype=x.dtype)
+    padded = T.alloc(T.constant(value, dtype=x.dtype), x.shape[0],
+                     x.shape[1] + left + right, x.shape[2])
     return T.set_subtensor(padded[:, left:left + x.shape[1]], x)
 
 
@@ -136,13 +156,12 @@ class Conv1D(KernelLayer):
         elif self.padding == "same":
             inputs = pad_steps(inputs, *same_padding(inputs.shape[1],
                                                      self.span, self.strides))
-        image = inputs.dimshuffle(0, 2, 1, "x")     # (batch, in, steps, 1)
-        filters = self.kernel.dimshuffle(2, 1, 0, "x")  # (filters, in, k, 1)
-        out = nnet.conv2d(image, filters, border_mode="valid",
-                            subsample=(self.strides, 1), filter_flip=False,
-                            filter_dilation=(self.dilation_rate, 1))
-        out = out[:, :, :, 0].dimshuffle(0, 2, 1)   # (batch, steps', filters)
-        return self.activate(out, training)
+        # (batch, steps', kernel_size * in): the windows, one step each.
+        columns = T.concatenate(window_slices(inputs, self.kernel_size,
+                                              self.strides,
+                                              self.dilation_rate), axis=2)
+        kernel = self.kernel.reshape((-1, self.filters))  # (k * in, filters)
+        return self.activate(T.dot(columns, kernel), training)
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0],

@@ -4,7 +4,7 @@
 import importlib
 
 import numpy as np
-from ..runtime import theano, T
+from ..runtime import theano, T, addbroadcast
 
 from .. import activations, initializers, legacy, random
 from ..cells import check_positive_int
@@ -141,8 +141,8 @@ class Dropout(Layer):
         drop = random.dropout_mask(self.stream, shape, self.rate,
                                    theano.config.floatX)
         if pattern is not None:
-            drop = T.addbroadcast(drop, *[i for i, b in enumerate(pattern)
-                                          if b])
+            drop = addbroadcast(drop, *[i for i, b in enumerate(pattern)
+                                        if b])
         return inputs * drop
 
     def get_config(self):

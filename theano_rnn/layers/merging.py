@@ -13,8 +13,9 @@ Inputs, shapes and masks arrive as lists (see :mod:`.base`).  Shapes are
 checked in :meth:`build`: a ``ValueError`` names the layer and the shapes.
 """
 import numpy as np
-from ..runtime import T
+from ..runtime import T, addbroadcast
 
+from .. import backend
 from .base import Layer
 from .core import function_name, named_function
 from .shapes import as_list, shape_str
@@ -99,7 +100,7 @@ class _Merge(Layer):
                 x = T.shape_padaxis(x, 1)
                 static = static[:1] + (1,) + tuple(static[1:])
             ones = [a for a, d in enumerate(static) if d == 1 and a]
-            out.append(T.addbroadcast(x, *ones) if ones else x)
+            out.append(addbroadcast(x, *ones) if ones else x)
         return out
 
     def call(self, inputs, mask=None, training=False):
@@ -238,8 +239,7 @@ def batch_dot(x, y, axes, normalize=False):
                                  EPSILON))
         y = y / T.sqrt(T.maximum(T.sqr(y).sum(axis=axes[1], keepdims=True),
                                  EPSILON))
-    out = T.batched_tensordot(x, y, [[axes[0]], [axes[1]]])
-    return out.dimshuffle(0, "x") if out.ndim == 1 else out
+    return backend.batch_dot(x, y, axes)
 
 
 class Dot(_Merge):

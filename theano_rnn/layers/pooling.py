@@ -7,15 +7,20 @@ Input (batch, steps, features).  ``padding='valid'``: full windows only,
 ``ceil(steps / strides)`` outputs, with the windows placed as Keras's Theano
 backend places them (``pool_size - 1`` padding steps on the left, or
 ``pool_size - 2`` for an odd pool size above 2); padding never enters a
-maximum or an average.  Computed by Theano's ``pool_2d``.
+maximum or an average.
+
+Computed from the ``pool_size`` shifted views of the (padded) input that
+make the windows (:func:`.convolutional.window_slices`), stacked and reduced
+with ``max`` or ``sum``: plain ``T`` operations, the same on both backends.
 """
+import numpy as np
 from ..runtime import T
-from theano.tensor.signal.pool import pool_2d
 
 from .. import legacy
 from ..cells import check_positive_int
 from .base import InputSpec, Layer
-from .convolutional import PADDINGS, _single, conv_output_length, pad_steps
+from .convolutional import (PADDINGS, _single, conv_output_length, pad_steps,
+                            same_padding, window_slices)
 from .core import check_data_format
 from .shapes import check_rank, first_mask, no_mask
 
@@ -60,17 +65,17 @@ class _Pooling1D(Layer):
         p = self.pool_size
         return p - 2 if p > 2 and p % 2 == 1 else p - 1
 
-    def _pool(self, inputs, mode, pad=0, steps=None):
-        """``pool_2d`` over the steps of (batch, steps, features), cropped
-        to ``ceil(steps / strides)`` windows for ``padding='same'`` (``steps``:
-        the unpadded input's, by default ``inputs``')."""
-        steps = inputs.shape[1] if steps is None else steps
-        image = inputs.dimshuffle(0, 2, 1, "x")     # (batch, features, steps, 1)
-        out = pool_2d(image, ws=(self.pool_size, 1), stride=(self.strides, 1),
-                      pad=(pad, 0), ignore_border=True, mode=mode)
+    def _windows(self, inputs, pad_value):
+        """(pool_size, batch, windows, features): the steps of every window,
+        ``inputs`` padded with ``pad_value`` for ``padding='same'`` (as many
+        steps on the right as the last window needs, so there are
+        ``ceil(steps / strides)`` windows, each with at least one real
+        step)."""
         if self.padding == "same":
-            out = out[:, :, :(steps + self.strides - 1) // self.strides]
-        return out[:, :, :, 0].dimshuffle(0, 2, 1)
+            inputs = pad_steps(inputs, *same_padding(
+                inputs.shape[1], self.pool_size, self.strides,
+                left=self._left_padding()), value=pad_value)
+        return T.stack(window_slices(inputs, self.pool_size, self.strides))
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0],
@@ -86,32 +91,26 @@ class _Pooling1D(Layer):
 
 
 class MaxPooling1D(_Pooling1D):
-    """Maximum over each window.  No mask."""
+    """Maximum over each window (padding is ``-inf``).  No mask."""
 
     def call(self, inputs, mask=None, training=False):
-        return self._pool(inputs, "max", pad=self._left_padding())
+        return self._windows(inputs, -np.inf).max(axis=0)
 
 
 class AveragePooling1D(_Pooling1D):
-    """Mean over each window (of its real steps).  No mask.
-
-    With ``padding='same'`` it is computed as the windows' sums of the
-    zero-padded input over their counts of real steps: Theano's average
-    pooling has no gradient with padding."""
+    """Mean over each window, of its real steps only: the window's sum over
+    the zero-padded input divided by its count of real steps.  No mask."""
 
     def call(self, inputs, mask=None, training=False):
+        sums = self._windows(inputs, 0).sum(axis=0)
         if self.padding == "valid":
-            return self._pool(inputs, "average_exc_pad")
-        left = self._left_padding()
+            return sums / np.asarray(self.pool_size, dtype=inputs.dtype)
         steps = inputs.shape[1]
-        windows = (steps + self.strides - 1) // self.strides
-        right = T.maximum(0, (windows - 1) * self.strides + self.pool_size
-                          - steps - left)
-        sums = self._pool(pad_steps(inputs, left, right), "sum",
-                          steps=steps)
-        counts = self._pool(pad_steps(T.ones_like(inputs[:, :, :1]), left,
-                                      right), "sum", steps=steps)
-        return sums / T.addbroadcast(counts, 2)
+        first = (T.arange((steps + self.strides - 1) // self.strides)
+                 * self.strides - self._left_padding())
+        counts = (T.minimum(first + self.pool_size, steps)
+                  - T.maximum(first, 0))          # real steps per window
+        return sums / T.cast(counts, inputs.dtype).dimshuffle("x", 0, "x")
 
 
 class _GlobalPooling1D(Layer):

@@ -205,3 +205,10 @@ RandomStream = _core["RandomStream"]
 #: ``int32`` states; PCG64's words on PyTensor).
 rng_state_to_array = _core["rng_state_to_array"]
 rng_state_from_array = _core["rng_state_from_array"]
+# --- ptlayers: names the layers and Keras's backend spell differently --------
+#: ``addbroadcast(x, *axes)``: Theano's ``T.addbroadcast`` (PyTensor:
+#: ``specify_broadcastable``).
+addbroadcast = _setup.addbroadcast
+#: ``batched_dot(x, y)``: ``(batch, m, k) x (batch, k, n) -> (batch, m, n)``,
+#: Theano's ``T.batched_dot`` (PyTensor: ``matmul``).
+batched_dot = _setup.batched_dot

@@ -154,6 +154,15 @@ def unbroadcast(x, like=None):
     return pt.specify_shape(x, like.type.shape)
 
 
+# --- ptlayers: names the layers and Keras's backend spell differently --------
+
+def addbroadcast(x, *axes):
+    """Theano's ``T.addbroadcast``: PyTensor's ``specify_broadcastable`` (a
+    static length of 1 on ``axes``, checked at run time)."""
+    import pytensor.tensor as pt
+    return pt.specify_broadcastable(x, *axes)
+
+
 def scan(fn, **kwargs):
     """``pytensor.scan`` returning the outputs only (``return_updates=
     False``, PyTensor's new signature): theano_rnn draws no random numbers
@@ -270,3 +279,9 @@ def core_names():
             "scan": scan, "RandomStream": RandomStream,
             "rng_state_to_array": rng_state_to_array,
             "rng_state_from_array": rng_state_from_array}
+def batched_dot(x, y):
+    """``(batch, m, k) x (batch, k, n) -> (batch, m, n)``: PyTensor's
+    ``matmul`` (``batched_dot`` is gone; its rewrites turn this into the
+    same ``BatchedDot`` op)."""
+    import pytensor.tensor as pt
+    return pt.matmul(x, y)

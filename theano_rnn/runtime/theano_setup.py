@@ -277,3 +277,19 @@ def core_names():
             "scan": scan, "RandomStream": MRG_RandomStream,
             "rng_state_to_array": rng_state_to_array,
             "rng_state_from_array": rng_state_from_array}
+
+
+# --- ptlayers: names the layers and Keras's backend spell differently --------
+
+def addbroadcast(x, *axes):
+    """Theano's ``T.addbroadcast``: ``x`` with ``axes`` (of length 1) marked
+    broadcastable."""
+    import theano.tensor as T
+    return T.addbroadcast(x, *axes)
+
+
+def batched_dot(x, y):
+    """``(batch, m, k) x (batch, k, n) -> (batch, m, n)``: Theano's
+    ``T.batched_dot``."""
+    import theano.tensor as T
+    return T.batched_dot(x, y)

@@ -173,3 +173,41 @@ def describe():
                sys.version_info[2], numpy.__version__, theano.config.floatX,
                "chosen by %s" % ENV_VAR if os.environ.get(ENV_VAR)
                else "the default here"))
+
+
+# ---------------------------------------------------------------------------
+# C ops (theano_rnn.fused, theano_rnn.fastmath): what the two backends spell
+# differently for an op with C code.  Added by the ``ptfused`` branch.
+# ---------------------------------------------------------------------------
+#: Base class of theano_rnn's ops with C code.  Ops write PyTensor's hooks,
+#: ``infer_shape(node, shapes)`` and ``pullback(inputs, outputs,
+#: output_gradients)``; on Theano the class translates them to Theano's
+#: ``infer_shape(fgraph, node, shapes)`` and ``L_op``.  On PyTensor it also
+#: makes the ops run their C code under the Numba linker (PyTensor's
+#: default), which would otherwise run their Python ``perform`` in Numba's
+#: object mode, several times slower.
+COp = _setup.make_c_op()
+#: The base class of a unary scalar op (for an ``Elemwise``), with the same
+#: hooks; ``register_numba_scalar`` gives it a Numba implementation.
+UnaryScalarOp = _setup.make_unary_scalar_op()
+#: ``register_numba_scalar(op_class, make_function)``: on PyTensor, Numba
+#: compiles ``make_function(dtype)`` (NumPy code on scalars) for
+#: ``op_class``; a no-op on Theano, which has no Numba linker.
+register_numba_scalar = _setup.register_numba_scalar
+#: The backend's ``tensor.blas`` module: ``ldflags``, ``blas_header_text``
+#: and ``blas_header_version`` for C code calling BLAS (the same names on
+#: both; PyTensor 3.3 moved the module's files).
+blas = _setup.blas_module()
+#: ``unbroadcast(x, like=None)``: ``x`` with no dimension known to be of
+#: size 1 (Theano's ``T.unbroadcast`` on every axis), so that an op's type
+#: does not depend on a batch of one; on PyTensor ``x`` itself (static
+#: shapes only refine a type: an op declaring unknown sizes accepts a known
+#: size of 1), or with ``like``'s static shape.  The same name and meaning
+#: as the ``ptcore`` branch's (scan states): one of the two goes at merge.
+unbroadcast = _setup.unbroadcast_all
+#: ``register_inplace_rewrite(name, rewrite, tracks)``: register the node
+#: rewrite ``rewrite(fgraph, node)`` (returning the replacement outputs or
+#: ``False``) for ops of the classes ``tracks``, in phase ``inplace``, after
+#: the in-place BLAS rewrite and just before the in-place ``Elemwise`` one
+#: (Theano: 70 and 75; PyTensor: 50.2 and 50.5).  Returns the position.
+register_inplace_rewrite = _setup.register_inplace_rewrite

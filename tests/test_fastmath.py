@@ -1,13 +1,12 @@
 """The vectorisable tanh against NumPy's exact one, and a float32 network
 using it against the float64 reference."""
 import numpy as np
-from theano_rnn.runtime import T, theano
 
 from fused_harness import c_function
+from numpy_reference import run_rnn
 from theano_rnn.fastmath import fast_sigmoid, fast_tanh, tanh_float32
 from theano_rnn.layers import GRU, LSTM
-
-from numpy_reference import run_rnn
+from theano_rnn.runtime import T
 
 
 def test_float32_fast_tanh_is_within_4e7_of_exact_tanh():

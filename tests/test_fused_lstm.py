@@ -17,7 +17,7 @@ from theano_rnn.runtime import T, theano
 from fused_harness import (Scan, assert_all_close, c_function, check_pair,
                            check_split_across_threads, compiled, op_types,
                            random_cell, time_mask, with_flag)
-from theano_rnn import fused
+from theano_rnn import fused, runtime
 from theano_rnn.cells import LSTMCell
 from theano_rnn.fused.lstm import LSTMBackward, LSTMForward
 from theano_rnn.layers import LSTM
@@ -133,7 +133,9 @@ def test_python_perform_equals_c_code(float64, rng):
                      [str(i) for i in range(len(results))], 1e-12, 1e-13)
 
 
-@pytest.mark.parametrize("linker", ["cvm", "py"])
+@pytest.mark.parametrize("linker", [
+    "cvm", "py", pytest.param("numba", marks=pytest.mark.skipif(
+        runtime.BACKEND != "pytensor", reason="PyTensor's Numba linker"))])
 def test_fused_op_refuses_mismatched_shapes_with_a_value_error(float64,
                                                                linker):
     op = LSTMForward(activation="tanh", recurrent_activation="hard_sigmoid",

@@ -78,8 +78,8 @@ from ..runtime import T
 
 from ._base import (Apply, FusedLoopOp, as_tensors, check_internal_gradients,
                     common_dtype, disconnected, flat, no_second_derivatives,
-                    np_activation, np_activation_grad, np_check_shapes, np_keep,
-                    output_gradient, tensor)
+                    np_activation, np_activation_grad, np_check_shapes,
+                    np_keep, output_gradient, tensor)
 
 _PROPS = ("activation", "recurrent_activation", "reset_after",
           "has_recurrent_mask", "has_mask")

@@ -144,14 +144,16 @@ def _register_c_thunk_for_numba(op_class):
     """
     try:
         import numba
-        from pytensor.link.numba.dispatch.basic import (get_numba_type,
-                                                        numba_funcify,
-                                                        numba_njit)
+        from pytensor.link.numba.dispatch.basic import (
+            generate_fallback_impl, get_numba_type, numba_funcify, numba_njit)
     except ImportError:                     # PyTensor without Numba
         return
+    import pytensor
 
     @numba_funcify.register(op_class)
     def c_thunk_funcify(op, node, storage_map=None, **kwargs):
+        if not pytensor.config.cxx:         # no C compiler: Python it is
+            return generate_fallback_impl(op, node, storage_map, **kwargs)
         storage = {v: [None] for v in node.inputs + node.outputs}
         compute = {v: [False] for v in node.inputs + node.outputs}
         thunk = op.make_c_thunk(node, storage, compute, no_recycling=())

@@ -43,7 +43,7 @@ def adam_nodes(function):
             if isinstance(node.op, AdamUpdate)]
 
 
-def run_steps(shape, dtype, rng, steps=4, mode=C_MODE):
+def run_steps(shape, dtype, rng, steps=4, mode=C_MODE, known_shape=False):
     """Several steps through shared variables updated by a compiled function
     (the op in place); returns the values after each step, got and
     expected, and the compiled function."""
@@ -52,7 +52,8 @@ def run_steps(shape, dtype, rng, steps=4, mode=C_MODE):
                (p0, np.zeros_like(p0), np.zeros_like(p0))]
     g = T.TensorType(dtype, (False,) * len(shape))("g")
     hyper = shared_scalars(dtype)
-    p_new, m_new, v_new = adam_update(p, g, m, v, **hyper)
+    gradient = T.specify_shape(g, shape) if known_shape else g
+    p_new, m_new, v_new = adam_update(p, gradient, m, v, **hyper)
     step = theano.function([g], [], updates=[(p, p_new), (m, m_new),
                                              (v, v_new)], mode=mode)
     expected = (p0, np.zeros_like(p0), np.zeros_like(p0))
@@ -79,6 +80,18 @@ def test_steps_match_numpy_in_place(shape, dtype, rng):
         for x, e in zip(got_step, expected_step):
             assert x.dtype == dtype and x.shape == shape
             np.testing.assert_allclose(x, e, **TOLERANCE[dtype])
+
+
+def test_a_gradient_of_known_shape_takes_the_op(rng):
+    """A gradient whose static shape is known (PyTensor types say so; the
+    gradient of the recurrent kernel under recurrent dropout is one) is not
+    of the parameter's type there, but of its broadcast pattern: fused."""
+    got, expected, step = run_steps((5, 3), "float32", rng, steps=2,
+                                    known_shape=True)
+    assert adam_nodes(step)[0].op.inplace
+    for got_step, expected_step in zip(got, expected):
+        for x, e in zip(got_step, expected_step):
+            np.testing.assert_allclose(x, e, **TOLERANCE["float32"])
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -55,6 +55,13 @@ __all__ = ["AdamUpdate", "adam_update"]
 
 _SUPPORTED_DTYPES = ("float32", "float64")
 
+def _like(x, p):
+    """Whether ``x`` has the dtype and the broadcast pattern of ``p`` (on
+    PyTensor its static shape may say more, as the gradient of a parameter
+    often does: a known size is not a size of 1)."""
+    return x.dtype == p.dtype and x.broadcastable == p.broadcastable
+
+
 def _as_scalar(x, dtype):
     """A 0-d tensor of ``dtype`` (a cast of ``x`` if needed)."""
     x = T.as_tensor_variable(x)
@@ -100,7 +107,7 @@ class AdamUpdate(COp):
                             % p.type)
         state = [T.as_tensor_variable(x) for x in (g, m, v)]
         for name, x in zip("gmv", state):
-            if x.type != p.type:
+            if not _like(x, p):
                 raise TypeError("AdamUpdate: %s has type %s, p has %s"
                                 % (name, x.type, p.type))
         scalars = [_as_scalar(x, p.dtype)
@@ -193,14 +200,14 @@ def adam_update(p, g, m, v, lr_t, beta_1, beta_2, epsilon):
     """``(p_new, m_new, v_new)`` computed by :class:`AdamUpdate`, or ``None``
     when the op does not handle these inputs (then use the expressions).
 
-    ``g`` is cast to the dtype of ``p``; ``m`` and ``v`` must have the type
-    of ``p``, and ``g`` its broadcast pattern.
+    ``g`` is cast to the dtype of ``p``; ``m`` and ``v`` must have the dtype
+    of ``p``, and all three its broadcast pattern.
     """
     p, g, m, v = [T.as_tensor_variable(x) for x in (p, g, m, v)]
     if p.dtype not in _SUPPORTED_DTYPES:
         return None
     g = T.cast(g, p.dtype)
-    if any(x.type != p.type for x in (g, m, v)):
+    if not all(_like(x, p) for x in (g, m, v)):
         return None
     if any(T.as_tensor_variable(x).ndim != 0
            for x in (lr_t, beta_1, beta_2, epsilon)):

@@ -21,17 +21,18 @@ writing ``p, m, v`` once: 1.3 ms instead of 6 ms for that embedding.  Its C
 code does not depend on the number of dimensions, so Theano compiles it
 once for all the parameters of one dtype.
 
-The op is created non-destructive; the optimization
-``theano_rnn_adam_inplace`` (registered in Theano's ``optdb``, phase
-``inplace``, before the in-place ``Elemwise`` ones) replaces it by its
-in-place version, which overwrites ``p``, ``m`` and ``v``
-(``destroy_map = {0: [0], 1: [2], 2: [3]}``).  Theano accepts that for
-shared variables that have an update (``theano.function`` marks them
-mutable); its ``DestroyHandler`` schedules the op after every other reader
-of ``p`` -- the forward and backward passes, also through views such as
-``DimShuffle`` -- so the gradient is computed from the old parameter.  Where
-the replacement is not valid (an input that is not mutable), the op stays
-non-destructive.
+The op is created non-destructive; the rewrite
+``theano_rnn_adam_inplace`` (registered in the backend's ``optdb``, phase
+``inplace``, by :func:`theano_rnn.runtime.register_inplace_rewrite`: after
+the in-place gemm, just before the in-place ``Elemwise`` -- 74.5 on Theano,
+50.47 on PyTensor) replaces it by its in-place version, which overwrites
+``p``, ``m`` and ``v`` (``destroy_map = {0: [0], 1: [2], 2: [3]}``).
+Theano accepts that for shared variables that have an update
+(``theano.function`` marks them mutable); its ``DestroyHandler`` schedules
+the op after every other reader of ``p`` -- the forward and backward passes,
+also through views such as ``DimShuffle`` -- so the gradient is computed
+from the old parameter.  Where the replacement is not valid (an input that is
+not mutable), the op stays non-destructive.
 
 The scalars ``lr_t``, ``beta_1``, ``beta_2`` and ``epsilon`` are inputs of
 the op (symbolic, cast to the parameter's dtype), so a ``set_value`` on the

@@ -12,11 +12,11 @@ Op variants compile their C code once per (properties, dtype), and the
 scan graph's gradient takes seconds to compile: :func:`compiled` keeps each
 pair for the whole session, and the cases of each file are few on purpose.
 """
+import importlib
+
 import numpy as np
-import theano
-import theano.tensor as T
-from theano.graph.basic import io_toposort
-from theano.link.vm import VMLinker
+from theano_rnn import runtime
+from theano_rnn.runtime import T, theano
 
 from theano_rnn import fused, recurrence
 
@@ -47,15 +47,56 @@ def random_cell(cls, units, input_dim, dtype, rng, **options):
     return cell
 
 
+#: The mode of the tests' compiled functions: the C backend on both
+#: backends.  (It is Theano's default; PyTensor's default linker is Numba,
+#: under which the fused ops also run their C code: tests/test_fused_numba.py.)
+C_MODE = theano.compile.mode.Mode(linker="cvm", optimizer="fast_run")
+
+
+def c_function(inputs, outputs, **kwargs):
+    """``theano.function`` compiled with :data:`C_MODE`."""
+    return theano.function(inputs, outputs, mode=C_MODE, **kwargs)
+
+
+#: The environment variable of the backend's flags (for a subprocess).
+FLAGS_VARIABLE = {"theano": "THEANO_FLAGS",
+                  "pytensor": "PYTENSOR_FLAGS"}[runtime.BACKEND]
+
+
+def with_flag(environ, flag):
+    """A copy of ``environ`` with ``flag`` added to the backend's flags."""
+    environ = dict(environ)
+    environ[FLAGS_VARIABLE] = ",".join(
+        f for f in [environ.get(FLAGS_VARIABLE, ""), flag] if f)
+    return environ
+
+
+#: The class of scan's op (``theano.scan`` is the function).
+Scan = importlib.import_module(theano.__name__ + ".scan.op").Scan
+
+
 def op_types(function):
     """The classes of the ops of a compiled function."""
     return {type(node.op) for node in function.maker.fgraph.toposort()}
 
 
+def graph_op_types(outputs):
+    """The classes of the ops of the (uncompiled) graph of ``outputs``."""
+    types, seen, stack = set(), set(), list(outputs)
+    while stack:
+        node = stack.pop().owner
+        if node is not None and node not in seen:
+            seen.add(node)
+            types.add(type(node.op))
+            stack.extend(node.inputs)
+    return types
+
+
 def python_mode():
     """A mode running every op's ``perform`` (as without a C compiler)."""
     return theano.compile.mode.Mode(
-        linker=VMLinker(use_cloop=False, c_thunks=False), optimizer="fast_run")
+        linker=theano.link.vm.VMLinker(use_cloop=False, c_thunks=False),
+        optimizer="fast_run")
 
 
 class Pair(object):
@@ -102,8 +143,8 @@ class Pair(object):
                         (s ** 2 * (k + 1)).sum() for k, s in enumerate(last))
             results.append([outputs] + list(last) + T.grad(cost, wrt))
         self.fused_outputs = results[0]
-        self.fused = theano.function(self.inputs, results[0])
-        self.scan = theano.function(self.inputs, results[1])
+        self.fused = c_function(self.inputs, results[0])
+        self.scan = c_function(self.inputs, results[1])
         self.names = (["outputs"] + ["last " + s for s in cell.state_names]
                       + ["d " + v.name.split("/")[-1] for v in wrt])
 
@@ -284,13 +325,12 @@ class ScanComparisons(object):
         layer.build((None, 5, 3))
         x = T.tensor3("x")
         loss = layer.call(x).sum()
-        train = theano.function([x], T.grad(loss, layer.weights))
+        train = c_function([x], T.grad(loss, layer.weights))
         assert set(self.ops) <= op_types(train)
         scan_layer = layer_class(4, implementation="scan")
         scan_layer.build((None, 5, 3))
         scan_graph = T.grad(scan_layer.call(x).sum(), scan_layer.weights)
-        assert not any(isinstance(node.op, tuple(self.ops))
-                       for node in io_toposort([x], scan_graph))
+        assert not set(self.ops) & graph_op_types(scan_graph)
 
     def test_fused_and_scan_layers_with_shared_weights_agree(self, float64,
                                                              rng):
@@ -309,7 +349,7 @@ class ScanComparisons(object):
         for layer in layers:
             layer.set_weights(weights)
             out = layer.call(x, mask=mask)
-            functions.append(theano.function(
+            functions.append(c_function(
                 [x, mask],
                 [out] + T.grad((out ** 3).sum(), [x] + layer.weights)))
         value, mask_value = rng.randn(1, 1, 1), np.ones((1, 1))

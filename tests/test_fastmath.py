@@ -1,18 +1,17 @@
 """The vectorisable tanh against NumPy's exact one, and a float32 network
 using it against the float64 reference."""
 import numpy as np
-import theano
-import theano.tensor as T
 
+from fused_harness import c_function
+from numpy_reference import run_rnn
 from theano_rnn.fastmath import fast_sigmoid, fast_tanh, tanh_float32
 from theano_rnn.layers import GRU, LSTM
-
-from numpy_reference import run_rnn
+from theano_rnn.runtime import T
 
 
 def test_float32_fast_tanh_is_within_4e7_of_exact_tanh():
     x = T.vector("x", dtype="float32")
-    f = theano.function([x], fast_tanh(x))
+    f = c_function([x], fast_tanh(x))
     values = np.concatenate([np.linspace(-20, 20, 400001),
                              [0.0, 1e-30, -1e-30, 1e30, -1e30]]).astype("float32")
     exact = np.tanh(values.astype("float64"))
@@ -26,7 +25,7 @@ def test_float32_fast_tanh_is_within_4e7_of_exact_tanh():
 
 def test_fast_tanh_propagates_nan_and_saturates_at_infinity():
     x = T.vector("x", dtype="float32")
-    got = theano.function([x], fast_tanh(x))(
+    got = c_function([x], fast_tanh(x))(
         np.array([np.nan, np.inf, -np.inf], dtype="float32"))
     assert np.isnan(got[0])
     assert abs(got[1] - 1) < 4e-7 and abs(got[2] + 1) < 4e-7
@@ -35,9 +34,9 @@ def test_fast_tanh_propagates_nan_and_saturates_at_infinity():
 def test_float64_fast_tanh_and_sigmoid_are_exact(float64):
     x = T.vector("x")
     values = np.linspace(-30, 30, 10001)
-    np.testing.assert_allclose(theano.function([x], fast_tanh(x))(values),
+    np.testing.assert_allclose(c_function([x], fast_tanh(x))(values),
                                np.tanh(values), rtol=1e-15, atol=1e-15)
-    np.testing.assert_allclose(theano.function([x], fast_sigmoid(x))(values),
+    np.testing.assert_allclose(c_function([x], fast_sigmoid(x))(values),
                                1 / (1 + np.exp(-values)), rtol=1e-14,
                                atol=1e-15)
 
@@ -45,7 +44,7 @@ def test_float64_fast_tanh_and_sigmoid_are_exact(float64):
 def test_fast_tanh_gradient_is_one_minus_tanh_squared(float64):
     x = T.vector("x")
     values = np.linspace(-5, 5, 101)
-    grad = theano.function([x], T.grad(fast_tanh(x).sum(), x))(values)
+    grad = c_function([x], T.grad(fast_tanh(x).sum(), x))(values)
     np.testing.assert_allclose(grad, 1 - np.tanh(values) ** 2, rtol=1e-12)
 
 
@@ -59,7 +58,7 @@ def test_float32_recurrent_layers_agree_with_float64_reference(rng):
         layer.set_weights(weights)
         x = T.tensor3("x", dtype="float32")
         data = rng.randn(3, 20, 4)
-        got = theano.function([x], layer.call(x))(data.astype("float32"))
+        got = c_function([x], layer.call(x))(data.astype("float32"))
         expected, _ = run_rnn(kind, data, weights, **options)
         assert got.dtype == np.float32
         np.testing.assert_allclose(got, expected, atol=2e-5)
@@ -73,7 +72,7 @@ def test_affine_and_its_gradients_equal_dot_plus_bias(float64, rng):
     outputs = []
     for out in (fast, plain):
         cost = (out * g).sum()
-        outputs.append(theano.function([x, W, b, g],
+        outputs.append(c_function([x, W, b, g],
                                        [out] + T.grad(cost, [x, W, b])))
     args = [rng.randn(5, 3, 4), rng.randn(4, 6), rng.randn(6),
             rng.randn(5, 3, 6)]

@@ -10,10 +10,9 @@ out in NumPy::
 import numpy as np
 import pytest
 
-import theano_rnn  # noqa: F401  (configures Theano before it is imported)
-import theano
-import theano.tensor as T
+from theano_rnn.runtime import T, theano
 
+from fused_harness import C_MODE, c_function
 from theano_rnn.fused.adam import AdamUpdate, adam_update
 from theano_rnn.optimizers import Adam
 
@@ -44,7 +43,7 @@ def adam_nodes(function):
             if isinstance(node.op, AdamUpdate)]
 
 
-def run_steps(shape, dtype, rng, steps=4, mode=None):
+def run_steps(shape, dtype, rng, steps=4, mode=C_MODE, known_shape=False):
     """Several steps through shared variables updated by a compiled function
     (the op in place); returns the values after each step, got and
     expected, and the compiled function."""
@@ -53,7 +52,8 @@ def run_steps(shape, dtype, rng, steps=4, mode=None):
                (p0, np.zeros_like(p0), np.zeros_like(p0))]
     g = T.TensorType(dtype, (False,) * len(shape))("g")
     hyper = shared_scalars(dtype)
-    p_new, m_new, v_new = adam_update(p, g, m, v, **hyper)
+    gradient = T.specify_shape(g, shape) if known_shape else g
+    p_new, m_new, v_new = adam_update(p, gradient, m, v, **hyper)
     step = theano.function([g], [], updates=[(p, p_new), (m, m_new),
                                              (v, v_new)], mode=mode)
     expected = (p0, np.zeros_like(p0), np.zeros_like(p0))
@@ -82,6 +82,18 @@ def test_steps_match_numpy_in_place(shape, dtype, rng):
             np.testing.assert_allclose(x, e, **TOLERANCE[dtype])
 
 
+def test_a_gradient_of_known_shape_takes_the_op(rng):
+    """A gradient whose static shape is known (PyTensor types say so; the
+    gradient of the recurrent kernel under recurrent dropout is one) is not
+    of the parameter's type there, but of its broadcast pattern: fused."""
+    got, expected, step = run_steps((5, 3), "float32", rng, steps=2,
+                                    known_shape=True)
+    assert adam_nodes(step)[0].op.inplace
+    for got_step, expected_step in zip(got, expected):
+        for x, e in zip(got_step, expected_step):
+            np.testing.assert_allclose(x, e, **TOLERANCE["float32"])
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("shape", [(), (5, 3)], ids=["0d", "2d"])
 def test_perform_matches_numpy(shape, dtype, rng):
@@ -92,7 +104,7 @@ def test_perform_matches_numpy(shape, dtype, rng):
             np.testing.assert_allclose(x, e, **TOLERANCE[dtype])
 
 
-@pytest.mark.parametrize("mode", [None, PY_MODE], ids=["c", "py"])
+@pytest.mark.parametrize("mode", [C_MODE, PY_MODE], ids=["c", "py"])
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_not_in_place_leaves_inputs_alone(dtype, mode, rng):
     # Explicit inputs are not mutable: the op stays non-destructive.
@@ -125,7 +137,7 @@ def test_non_contiguous_inputs(dtype, rng):
     expected = [x.copy() for x in (p0, m0, v0)]
     x = T.matrix("x", dtype=dtype)
     p_new, m_new, v_new = adam_update(p, x.T, m, v, **shared_scalars(dtype))
-    f = theano.function([x], [], updates=[(p, p_new), (m, m_new),
+    f = c_function([x], [], updates=[(p, p_new), (m, m_new),
                                           (v, v_new)])
     for _ in range(2):
         gradient = rng.randn(6, 4).astype(dtype)
@@ -137,7 +149,7 @@ def test_non_contiguous_inputs(dtype, rng):
                                        **TOLERANCE[dtype])
 
 
-@pytest.mark.parametrize("mode", [None, PY_MODE], ids=["c", "py"])
+@pytest.mark.parametrize("mode", [C_MODE, PY_MODE], ids=["c", "py"])
 def test_shape_mismatch_is_an_error(mode):
     p, g, m, v = [T.matrix(name, dtype="float64") for name in "pgmv"]
     f = theano.function([p, g, m, v], adam_update(p, g, m, v, 0.1, 0.9,
@@ -185,7 +197,7 @@ def test_in_place_after_the_readers_of_p(dtype, rng):
             + T.sum(T.tanh(p)))
     g = T.grad(cost, p)
     p_new, m_new, v_new = adam_update(p, g, m, v, **shared_scalars(dtype))
-    f = theano.function([x], [cost, g], updates=[(p, p_new), (m, m_new),
+    f = c_function([x], [cost, g], updates=[(p, p_new), (m, m_new),
                                                  (v, v_new)])
     assert adam_nodes(f)[0].op.inplace
 
@@ -218,7 +230,7 @@ def test_adam_optimizer_uses_the_op(rng):
     loss = T.sum(T.sqr(T.dot(x, W) + b))
     for amsgrad, expected in ((False, 2), (True, 0)):
         opt = Adam(amsgrad=amsgrad)
-        f = theano.function([x], loss,
+        f = c_function([x], loss,
                             updates=opt.get_updates(loss, [W, b]))
         nodes = adam_nodes(f)
         assert len(nodes) == expected
@@ -232,7 +244,7 @@ def test_learning_rate_set_after_compilation(rng, float64):
     W = theano.shared(rng.randn(3, 2), name="W")
     loss = T.sum(T.sqr(T.dot(x, W)))
     opt = Adam(lr=0.1)
-    f = theano.function([x], loss, updates=opt.get_updates(loss, [W]))
+    f = c_function([x], loss, updates=opt.get_updates(loss, [W]))
     assert adam_nodes(f)
     xs = rng.randn(4, 3)
     f(xs)
@@ -256,7 +268,7 @@ def test_constraint_applies_to_the_fused_update(rng, float64, monkeypatch):
         W = theano.shared(np.linspace(-1, 1, 6).reshape(3, 2), name="W")
         W.constraint = lambda w: w / T.maximum(1.0, T.sqrt(T.sum(T.sqr(w))))
         loss = T.sum(T.sqr(T.dot(x, W) - 1))
-        f = theano.function([x], loss,
+        f = c_function([x], loss,
                             updates=Adam(lr=0.3).get_updates(loss, [W]))
         assert bool(adam_nodes(f)) == fused
         data = np.random.RandomState(0)
@@ -268,3 +280,15 @@ def test_constraint_applies_to_the_fused_update(rng, float64, monkeypatch):
     fused, symbolic = train(True), train(False)
     assert np.sqrt((fused ** 2).sum()) <= 1 + 1e-12
     np.testing.assert_allclose(fused, symbolic, rtol=1e-12, atol=1e-14)
+
+
+def test_the_in_place_rewrite_runs_after_in_place_blas_before_elemwise():
+    """Registered on each backend between its in-place gemm and in-place
+    Elemwise rewrites (Theano: 70 and 75; PyTensor: 50.2 and 50.5), which
+    are found by name; the tests above check that it fires."""
+    from theano_rnn.fused import adam
+    from theano_rnn.runtime import _setup
+    positions = theano.compile.optdb.__position__
+    assert positions["theano_rnn_adam_inplace"] == adam.INPLACE_POSITION
+    assert (positions["add_destroy_handler"] < positions[_setup.INPLACE_AFTER]
+            < adam.INPLACE_POSITION < positions[_setup.INPLACE_BEFORE])

@@ -9,10 +9,9 @@ its shape errors and its internal outputs.
 """
 import numpy as np
 import pytest
-import theano
-import theano.tensor as T
+from theano_rnn.runtime import T, theano
 
-from fused_harness import (ScanComparisons, check_pair, python_mode,
+from fused_harness import (C_MODE, ScanComparisons, check_pair, python_mode,
                            time_mask)
 from theano_rnn.cells import GRUCell
 from theano_rnn.fused.gru import GRUBackward, GRUForward
@@ -80,7 +79,7 @@ def test_a_wrong_shape_is_a_clear_error(implementation):
                     reset_after=False, has_recurrent_mask=False,
                     has_mask=False)
     xw, h0, U = T.tensor3("xw"), T.matrix("h0"), T.matrix("U")
-    mode = None if implementation == "C" else python_mode()
+    mode = C_MODE if implementation == "C" else python_mode()
     f = theano.function([xw, h0, U], op(xw, h0, U)[0], mode=mode)
     dtype = theano.config.floatX
     with pytest.raises(ValueError, match=r"GRUForward: h0 has shape "

@@ -12,14 +12,12 @@ Sizes are small and the op variants few, so that the file runs fast.
 """
 import numpy as np
 import pytest
-import theano
-import theano.tensor as T
-from theano.scan.op import Scan
+from theano_rnn.runtime import T, theano
 
-from fused_harness import (assert_all_close, check_pair,
+from fused_harness import (Scan, assert_all_close, c_function, check_pair,
                            check_split_across_threads, compiled, op_types,
-                           random_cell, time_mask)
-from theano_rnn import fused
+                           random_cell, time_mask, with_flag)
+from theano_rnn import fused, runtime
 from theano_rnn.cells import LSTMCell
 from theano_rnn.fused.lstm import LSTMBackward, LSTMForward
 from theano_rnn.layers import LSTM
@@ -125,7 +123,7 @@ def test_python_perform_equals_c_code(float64, rng):
     results = [outputs, h, c] + T.grad(loss, [x] + cell.weights +
                                        [h0, c0, rmask])
     inputs = [x, h0, c0, mask, rmask]
-    c_code = theano.function(inputs, results)
+    c_code = c_function(inputs, results)
     python = theano.function(inputs, results,
                              mode=theano.Mode(linker="py",
                                               optimizer="fast_compile"))
@@ -135,7 +133,9 @@ def test_python_perform_equals_c_code(float64, rng):
                      [str(i) for i in range(len(results))], 1e-12, 1e-13)
 
 
-@pytest.mark.parametrize("linker", ["cvm", "py"])
+@pytest.mark.parametrize("linker", [
+    "cvm", "py", pytest.param("numba", marks=pytest.mark.skipif(
+        runtime.BACKEND != "pytensor", reason="PyTensor's Numba linker"))])
 def test_fused_op_refuses_mismatched_shapes_with_a_value_error(float64,
                                                                linker):
     op = LSTMForward(activation="tanh", recurrent_activation="hard_sigmoid",
@@ -165,7 +165,7 @@ def lstm_training_function(implementation, **options):
     layer.build((None, 5, 2))
     x, mask = T.tensor3("x"), T.matrix("mask")
     out = layer.call(x, mask=mask, training=True)
-    return layer, theano.function([x, mask], [out] + T.grad(
+    return layer, c_function([x, mask], [out] + T.grad(
         (out ** 2).sum(), layer.weights))
 
 
@@ -203,7 +203,7 @@ def test_custom_activation_falls_back_to_scan_or_is_refused_by_name():
     layer = LSTM(3, activation=softsign)
     layer.build((None, 5, 2))
     x = T.tensor3("x")
-    assert Scan in op_types(theano.function([x], layer.call(x)))
+    assert Scan in op_types(c_function([x], layer.call(x)))
     layer = LSTM(3, activation=softsign, implementation="fused")
     layer.build((None, 5, 2))
     with pytest.raises(ValueError, match="softsign"):
@@ -247,9 +247,7 @@ def test_fused_ops_work_without_a_blas_library():
     import os
     import subprocess
     import sys
-    env = dict(os.environ)
-    env["THEANO_FLAGS"] = ",".join(
-        f for f in [env.get("THEANO_FLAGS", ""), "blas__ldflags="] if f)
+    env = with_flag(os.environ, "blas__ldflags=")
     process = subprocess.run([sys.executable, "-c", _NO_BLAS_PROBE], env=env,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              universal_newlines=True, timeout=600)

@@ -15,11 +15,12 @@ import os
 import subprocess
 import sys
 
+from fused_harness import with_flag
+from theano_rnn import runtime
+
 PROBE = """
 import numpy as np
-import theano_rnn
-import theano
-import theano.tensor as T
+from theano_rnn.runtime import T, theano
 from theano_rnn.layers import GRU, LSTM
 
 rng = np.random.RandomState(0)
@@ -42,20 +43,18 @@ with theano.config.change_flags(floatX="float64"):
             x, mask = T.tensor3("x"), T.matrix("mask")
             out = layer.call(x, mask=mask, training=True)
             f = theano.function([x, mask], [out] + T.grad(
-                (out ** 2).sum(), [x] + layer.weights))
+                (out ** 2).sum(), [x] + layer.weights), mode=%r)
             results.append(f(x_value, mask_value))
         for fused, scan in zip(*results):
             np.testing.assert_allclose(fused, scan, rtol=1e-10, atol=1e-12,
                                        err_msg=layer_class.__name__)
 print("ok")
-"""
+""" % (None if runtime.BACKEND == "theano" else "CVM")   # the C backend
 
 
 def test_fused_cells_with_blocks_of_three_rows_equal_scan():
-    env = dict(os.environ, OPENBLAS_NUM_THREADS="2")
-    env["THEANO_FLAGS"] = ",".join(
-        f for f in [env.get("THEANO_FLAGS", ""), "gcc__cxxflags=-DFUSED_MR=3"]
-        if f)
+    env = with_flag(dict(os.environ, OPENBLAS_NUM_THREADS="2"),
+                    "gcc__cxxflags=-DFUSED_MR=3")
     process = subprocess.run([sys.executable, "-c", PROBE], env=env,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              universal_newlines=True, timeout=900)

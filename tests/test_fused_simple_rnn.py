@@ -4,8 +4,7 @@ The tests of :class:`fused_harness.ScanComparisons` over the cases below,
 then the op's own gradient against finite differences (``verify_grad``).
 """
 import numpy as np
-import theano
-import theano.tensor as T
+from theano_rnn.runtime import T, theano
 
 from fused_harness import ScanComparisons, time_mask
 from theano_rnn.cells import SimpleRNNCell

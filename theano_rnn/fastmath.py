@@ -18,9 +18,9 @@ function written through ``tanh``.
 :func:`affine` is ``x W + b`` with a faster gradient for ``b``.
 """
 import numpy as np
-from .runtime import T
-from theano import scalar
-from theano.tensor.elemwise import Elemwise
+from .runtime import T, UnaryScalarOp, register_numba_scalar, theano
+
+scalar = theano.scalar
 
 # tanh(x) ~ x P(x^2) / Q(x^2) on [-CLAMP, CLAMP]; beyond it tanh(x) rounds
 # to +-1 in float32.  Coefficients from Eigen's generic_fast_tanh_float.
@@ -65,9 +65,34 @@ def tanh_float32(x):
     return (x * p / q).astype(np.float32)
 
 
-class ScalarFastTanh(scalar.UnaryScalarOp):
+def _numba_tanh(dtype):
+    """The scalar function Numba compiles for PyTensor's Numba linker: the
+    approximation of :func:`tanh_float32` for float32, ``np.tanh``
+    otherwise."""
+    if dtype != "float32":
+        def exact_tanh(x):
+            return np.tanh(x)
+        return exact_tanh
+    f = np.float32
+    clamp = f(CLAMP)
+    p0, p1, p2, p3, p4, p5, p6 = [f(c) for c in NUMERATOR]
+    q0, q1, q2, q3 = [f(c) for c in DENOMINATOR]
+
+    def tanh(x):
+        x = -clamp if x < -clamp else (clamp if x > clamp else x)
+        x2 = x * x
+        num = p0 + x2 * (p1 + x2 * (p2 + x2 * (p3 + x2 * (
+            p4 + x2 * (p5 + x2 * p6)))))
+        return x * num / (q0 + x2 * (q1 + x2 * (q2 + x2 * q3)))
+    return tanh
+
+
+class ScalarFastTanh(UnaryScalarOp):
     """Scalar ``tanh``: a call-free approximation for float32, exact
-    otherwise.  Its gradient is ``1 - tanh(x)^2``."""
+    otherwise.  Its gradient is ``1 - tanh(x)^2``.
+
+    It has C code, NumPy code (``impl``) and, on PyTensor, a Numba
+    implementation (:func:`_numba_tanh`)."""
 
     nfunc_spec = None
 
@@ -76,7 +101,7 @@ class ScalarFastTanh(scalar.UnaryScalarOp):
             return tanh_float32(x)
         return np.tanh(x)
 
-    def grad(self, inputs, output_gradients):
+    def pullback(self, inputs, outputs, output_gradients):
         (x,), (gz,) = inputs, output_gradients
         return [gz * (1 - scalar.sqr(self(x)))]
 
@@ -98,7 +123,8 @@ class ScalarFastTanh(scalar.UnaryScalarOp):
 scalar_fast_tanh = ScalarFastTanh(scalar.upgrade_to_float, name="fast_tanh")
 
 #: Element-wise ``tanh`` that vectorises in float32 (see the module docs).
-fast_tanh = Elemwise(scalar_fast_tanh, name="fast_tanh")
+fast_tanh = T.elemwise.Elemwise(scalar_fast_tanh, name="fast_tanh")
+register_numba_scalar(ScalarFastTanh, _numba_tanh)
 
 
 def fast_sigmoid(x):

@@ -1,11 +1,19 @@
 """What the fused recurrences share: BLAS linkage, C++ sources, helpers.
 
-Every fused recurrence is a :class:`FusedRecurrenceOp`: a Theano ``COp``
-whose C code loops over time itself, with the per-step product ``h U`` of
+Every fused recurrence is a :class:`FusedRecurrenceOp`: a ``COp`` (of
+:mod:`theano_rnn.runtime`, the same code on theano-pymc and PyTensor) whose
+C code loops over time itself, with the per-step product ``h U`` of
 :mod:`theano_rnn.fused.packed` and the batch split across threads, so the
-Python loop of ``theano.scan`` disappears.  This module gives them
+Python loop of ``theano.scan`` disappears.  The ops write PyTensor's hooks
+(``infer_shape(node, shapes)``, ``pullback``), which the runtime's ``COp``
+translates for Theano.  On PyTensor they run their C code whatever the
+linker: under the C backend (``cvm``) as on Theano, and under the Numba
+linker (PyTensor's default) through a thunk of the same C code (see
+:func:`theano_rnn.runtime.pytensor_setup._register_c_thunk_for_numba`), at
+the same speed, never Numba's fallback to ``perform`` in object mode.
+This module gives them
 
-* the BLAS linkage Theano's own ``Gemm`` uses (``-lopenblas`` or NumPy's
+* the BLAS linkage the backend's own ``Gemm`` uses (``-lopenblas`` or NumPy's
   fallback, whatever :mod:`theano_rnn.runtime` configured), for the large
   products after a loop;
 * their C++ support code, the files of ``csrc/`` read by
@@ -21,11 +29,7 @@ Python loop of ``theano.scan`` disappears.  This module gives them
   and the NumPy versions of the activations for ``perform``.
 """
 import numpy as np
-from ..runtime import theano, T
-from theano.gradient import DisconnectedType
-from theano.graph.op import COp
-from theano.tensor.blas import ldflags
-from theano.tensor.blas_headers import blas_header_version
+from ..runtime import COp, T, blas, theano, unbroadcast
 
 from ..fastmath import tanh_float32
 from . import sources
@@ -62,21 +66,21 @@ class FusedRecurrenceOp(COp):
         return sources.support_code(self.csrc, sources.generated_code())
 
     def c_libraries(self, **kwargs):
-        return ldflags()
+        return blas.ldflags()
 
     def c_compile_args(self, **kwargs):
-        return ldflags(libs=False, flags=True) + ["-pthread"]
+        return blas.ldflags(libs=False, flags=True) + ["-pthread"]
 
     def c_lib_dirs(self, **kwargs):
-        return ldflags(libs=False, libs_dir=True)
+        return blas.ldflags(libs=False, libs_dir=True)
 
     def c_header_dirs(self, **kwargs):
-        return ldflags(libs=False, include_dir=True) + [sources.DIRECTORY]
+        return blas.ldflags(libs=False, include_dir=True) + [sources.DIRECTORY]
 
     def c_code_cache_version(self):
         return (self.code_version
                 + sources.content_version(self.c_support_code())
-                + blas_header_version())
+                + blas.blas_header_version())
 
 
 # ---------------------------------------------------------------------------
@@ -158,8 +162,7 @@ def as_tensors(dtype, *variables):
             v = T.as_tensor_variable(v)
             if v.dtype != dtype:
                 v = T.cast(v, dtype)
-            if any(v.broadcastable):
-                v = T.unbroadcast(v, *range(v.ndim))
+            v = unbroadcast(v)
         result.append(v)
     return result
 
@@ -175,9 +178,26 @@ def tensor(dtype, ndim):
     return T.TensorType(dtype, (False,) * ndim)()
 
 
+#: The node of an op (the same class on both backends).
+Apply = theano.graph.basic.Apply
+
+
+def disconnected():
+    """The gradient of an input no output depends on (the time mask)."""
+    return theano.gradient.DisconnectedType()()
+
+
+def no_second_derivatives(op, inputs, cell):
+    """The gradients of a backward op: not implemented (second derivatives
+    of the fused ``cell``)."""
+    return [theano.gradient.grad_not_implemented(
+        op, k, v, "second derivatives of the fused %s" % cell)
+        for k, v in enumerate(inputs)]
+
+
 def output_gradient(gradient, output):
     """An output gradient, with a disconnected one read as zeros."""
-    if isinstance(gradient.type, DisconnectedType):
+    if isinstance(gradient.type, theano.gradient.DisconnectedType):
         return T.zeros_like(output)
     return gradient
 
@@ -186,7 +206,7 @@ def check_internal_gradients(op, gradients):
     """The saved-for-backward outputs are internal: nothing of the user's
     may depend on them, so their gradients must be disconnected."""
     for g in gradients:
-        if not isinstance(g.type, DisconnectedType):
+        if not isinstance(g.type, theano.gradient.DisconnectedType):
             raise NotImplementedError(
                 "%s: the gradient through the internal outputs (saved for "
                 "the backward pass) is not implemented; use hs only" % op)

@@ -75,12 +75,11 @@ handling, activation classes, the Python side of the ops) are in
 """
 import numpy as np
 from ..runtime import T
-from theano.gradient import DisconnectedType, grad_not_implemented
-from theano.graph.basic import Apply
 
-from ._base import (FusedLoopOp, as_tensors, check_internal_gradients,
-                         common_dtype, flat, np_activation, np_activation_grad,
-                         np_check_shapes, np_keep, output_gradient, tensor)
+from ._base import (Apply, FusedLoopOp, as_tensors, check_internal_gradients,
+                    common_dtype, disconnected, flat, no_second_derivatives,
+                    np_activation, np_activation_grad, np_check_shapes,
+                    np_keep, output_gradient, tensor)
 
 _PROPS = ("activation", "recurrent_activation", "reset_after",
           "has_recurrent_mask", "has_mask")
@@ -113,7 +112,7 @@ class GRUForward(FusedLoopOp):
         return Apply(self, inputs, [tensor(dtype, 3), tensor(dtype, 3),
                                     tensor(dtype, 3)])
 
-    def infer_shape(self, fgraph, node, shapes):
+    def infer_shape(self, node, shapes):
         xw, U = shapes[0], shapes[2]
         return [(xw[0] + 1, xw[1], U[0]), xw, (xw[0], xw[1], U[0])]
 
@@ -159,7 +158,7 @@ class GRUForward(FusedLoopOp):
         for storage, value in zip(outputs, (hs, gates, saved)):
             storage[0] = value
 
-    def L_op(self, inputs, outputs, output_gradients):
+    def pullback(self, inputs, outputs, output_gradients):
         i = self.named_inputs(inputs)
         hs, gates, saved = outputs
         dhs = output_gradient(output_gradients[0], hs)
@@ -180,7 +179,7 @@ class GRUForward(FusedLoopOp):
                                 T.dot(flat(saved).T, dxw[:, H2:])], axis=1)
         gradients = {"xw": d["dxw"], "h0": d["dh0"], "U": dU,
                      "b_rec": d["db_rec"], "rmask": d["drmask"],
-                     "mask": DisconnectedType()()}
+                     "mask": disconnected()}
         return [gradients[n] for n in self.present_inputs]
 
 
@@ -213,7 +212,7 @@ class GRUBackward(FusedLoopOp):
         return Apply(self, inputs, [tensor(dtype, self._NDIM[n])
                                     for n in self.present_outputs])
 
-    def infer_shape(self, fgraph, node, shapes):
+    def infer_shape(self, node, shapes):
         s = self.named_inputs(shapes)
         hs, gates = s["hs"], s["gates"]
         shape = {"dxw": gates, "dh0": (hs[1], hs[2]), "dhu": gates,
@@ -266,10 +265,8 @@ class GRUBackward(FusedLoopOp):
         for storage, name in zip(outputs, self.present_outputs):
             storage[0] = results[name]
 
-    def grad(self, inputs, output_gradients):
-        return [grad_not_implemented(self, k, v, "second derivatives of the "
-                                     "fused GRU")
-                for k, v in enumerate(inputs)]
+    def pullback(self, inputs, outputs, output_gradients):
+        return no_second_derivatives(self, inputs, "GRU")
 
 
 def fused_gru(cell, x, initial_states, recurrent_mask=None, mask=None):

@@ -102,14 +102,12 @@ the input (as the layers name it: ``kernel``, ``recurrent_kernel``,
 """
 import numpy as np
 from ..runtime import T
-from theano.gradient import DisconnectedType, grad_not_implemented
-from theano.graph.basic import Apply
 
 from .. import fastmath
-from ._base import (FusedLoopOp, as_tensors, c_dtype,
-                    check_internal_gradients, common_dtype, flat,
-                    np_activation, np_activation_grad, np_check_shapes,
-                    np_keep, output_gradient, tensor)
+from ._base import (Apply, FusedLoopOp, as_tensors, c_dtype,
+                    check_internal_gradients, common_dtype, disconnected, flat,
+                    no_second_derivatives, np_activation, np_activation_grad,
+                    np_check_shapes, np_keep, output_gradient, tensor)
 
 _PROPS = ("activation", "recurrent_activation", "has_recurrent_mask",
           "has_mask")
@@ -148,7 +146,7 @@ class LSTMForward(FusedLoopOp):
         inputs = as_tensors(dtype, *inputs)
         return Apply(self, inputs, [tensor(dtype, 3) for _ in range(3)])
 
-    def infer_shape(self, fgraph, node, shapes):
+    def infer_shape(self, node, shapes):
         s = self.named_inputs(shapes)
         x, W, U = s["x"], s["W"], s["U"]
         hs = (x[0] + 1, x[1], U[0])
@@ -191,7 +189,7 @@ class LSTMForward(FusedLoopOp):
         for storage, value in zip(outputs, (hs, cs, gates)):
             storage[0] = value
 
-    def L_op(self, inputs, outputs, output_gradients):
+    def pullback(self, inputs, outputs, output_gradients):
         i = self.named_inputs(inputs)
         hs, cs, gates = outputs
         dhs, dcs = (output_gradient(g, v).astype(v.dtype) for g, v in
@@ -211,7 +209,7 @@ class LSTMForward(FusedLoopOp):
                      "W": T.dot(flat(i["x"]).T, dxw),
                      "U": T.dot(flat(hin).T, dxw),
                      "h0": d["dh0"], "c0": d["dc0"], "rmask": d["drmask"],
-                     "mask": DisconnectedType()()}
+                     "mask": disconnected()}
         return [gradients[n] for n in self.present_inputs]
 
 
@@ -245,7 +243,7 @@ class LSTMBackward(FusedLoopOp):
         return Apply(self, inputs, [tensor(dtype, self._NDIM[n])
                                     for n in self.present_outputs])
 
-    def infer_shape(self, fgraph, node, shapes):
+    def infer_shape(self, node, shapes):
         s = self.named_inputs(shapes)
         hs = s["hs"]
         shape = {"dxw": s["gates"], "dh0": (hs[1], hs[2]),
@@ -292,10 +290,8 @@ class LSTMBackward(FusedLoopOp):
         for storage, name in zip(outputs, self.present_outputs):
             storage[0] = np.asarray(results[name], dtype=U.dtype)
 
-    def grad(self, inputs, output_gradients):
-        return [grad_not_implemented(self, k, v, "second derivatives of the "
-                                     "fused LSTM")
-                for k, v in enumerate(inputs)]
+    def pullback(self, inputs, outputs, output_gradients):
+        return no_second_derivatives(self, inputs, "LSTM")
 
 
 def fused_lstm(cell, x, initial_states, recurrent_mask=None, mask=None):

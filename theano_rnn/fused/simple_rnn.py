@@ -56,12 +56,11 @@ Python side of the ops) is in :mod:`theano_rnn.fused._base`.
 """
 import numpy as np
 from ..runtime import T
-from theano.gradient import DisconnectedType, grad_not_implemented
-from theano.graph.basic import Apply
 
-from ._base import (FusedLoopOp, as_tensors, common_dtype, flat,
-                    np_activation, np_activation_grad, np_check_shapes,
-                    np_keep, output_gradient, tensor)
+from ._base import (Apply, FusedLoopOp, as_tensors, common_dtype, disconnected,
+                    flat, no_second_derivatives, np_activation,
+                    np_activation_grad, np_check_shapes, np_keep,
+                    output_gradient, tensor)
 
 
 # ---------------------------------------------------------------------------
@@ -87,7 +86,7 @@ class SimpleRNNForward(FusedLoopOp):
         inputs = as_tensors(dtype, *inputs)
         return Apply(self, inputs, [tensor(dtype, 3)])
 
-    def infer_shape(self, fgraph, node, shapes):
+    def infer_shape(self, node, shapes):
         xw = shapes[0]
         return [(xw[0] + 1, xw[1], xw[2])]
 
@@ -111,7 +110,7 @@ class SimpleRNNForward(FusedLoopOp):
             hs[t + 1] = np.where(np_keep(mask, t, len(y)), y, hs[t])
         outputs[0][0] = hs
 
-    def L_op(self, inputs, outputs, output_gradients):
+    def pullback(self, inputs, outputs, output_gradients):
         i = self.named_inputs(inputs)
         (hs,), (dhs,) = outputs, output_gradients
         dhs = output_gradient(dhs, hs)
@@ -126,7 +125,7 @@ class SimpleRNNForward(FusedLoopOp):
         gradients = {"xw": d["dxw"], "h0": d["dh0"],
                      "U": T.dot(flat(hin).T, flat(d["dxw"])),  # (H, TB)(TB, H)
                      "rmask": d["drmask"],
-                     "mask": DisconnectedType()()}
+                     "mask": disconnected()}
         return [gradients[n] for n in self.present_inputs]
 
 
@@ -152,7 +151,7 @@ class SimpleRNNBackward(FusedLoopOp):
             outputs.append(tensor(dtype, 2))
         return Apply(self, inputs, outputs)
 
-    def infer_shape(self, fgraph, node, shapes):
+    def infer_shape(self, node, shapes):
         hs = shapes[self.present_inputs.index("hs")]
         h = (hs[1], hs[2])
         return [(hs[0] - 1, hs[1], hs[2]), h] + [h] * self.has_recurrent_mask
@@ -183,10 +182,8 @@ class SimpleRNNBackward(FusedLoopOp):
         for storage, value in zip(outputs, results):
             storage[0] = value
 
-    def grad(self, inputs, output_gradients):
-        return [grad_not_implemented(self, k, v, "second derivatives of the "
-                                     "fused SimpleRNN")
-                for k, v in enumerate(inputs)]
+    def pullback(self, inputs, outputs, output_gradients):
+        return no_second_derivatives(self, inputs, "SimpleRNN")
 
 
 def fused_simple_rnn(cell, x, initial_states, recurrent_mask=None,

@@ -62,9 +62,9 @@ def generated_code():
     code holds it: Theano's BLAS declarations (or, without a BLAS library,
     its definitions of ``sgemm_``/``dgemm_`` on top of NumPy) and the
     float32 ``theano_rnn_tanhf`` of :mod:`theano_rnn.fastmath`."""
-    from theano.tensor.blas_headers import blas_header_text
     from ..fastmath import C_SUPPORT_CODE
-    return [blas_header_text(), C_SUPPORT_CODE]
+    from ..runtime import blas
+    return [blas.blas_header_text(), C_SUPPORT_CODE]
 
 
 def support_code(names, generated=()):

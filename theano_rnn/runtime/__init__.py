@@ -212,3 +212,32 @@ addbroadcast = _setup.addbroadcast
 #: ``batched_dot(x, y)``: ``(batch, m, k) x (batch, k, n) -> (batch, m, n)``,
 #: Theano's ``T.batched_dot`` (PyTensor: ``matmul``).
 batched_dot = _setup.batched_dot
+# ---------------------------------------------------------------------------
+# C ops (theano_rnn.fused, theano_rnn.fastmath): what the two backends spell
+# differently for an op with C code.  Added by the ``ptfused`` branch.
+# ---------------------------------------------------------------------------
+#: Base class of theano_rnn's ops with C code.  Ops write PyTensor's hooks,
+#: ``infer_shape(node, shapes)`` and ``pullback(inputs, outputs,
+#: output_gradients)``; on Theano the class translates them to Theano's
+#: ``infer_shape(fgraph, node, shapes)`` and ``L_op``.  On PyTensor it also
+#: makes the ops run their C code under the Numba linker (PyTensor's
+#: default), which would otherwise run their Python ``perform`` in Numba's
+#: object mode, several times slower.
+COp = _setup.make_c_op()
+#: The base class of a unary scalar op (for an ``Elemwise``), with the same
+#: hooks; ``register_numba_scalar`` gives it a Numba implementation.
+UnaryScalarOp = _setup.make_unary_scalar_op()
+#: ``register_numba_scalar(op_class, make_function)``: on PyTensor, Numba
+#: compiles ``make_function(dtype)`` (NumPy code on scalars) for
+#: ``op_class``; a no-op on Theano, which has no Numba linker.
+register_numba_scalar = _setup.register_numba_scalar
+#: The backend's ``tensor.blas`` module: ``ldflags``, ``blas_header_text``
+#: and ``blas_header_version`` for C code calling BLAS (the same names on
+#: both; PyTensor 3.3 moved the module's files).
+blas = _setup.blas_module()
+#: ``register_inplace_rewrite(name, rewrite, tracks)``: register the node
+#: rewrite ``rewrite(fgraph, node)`` (returning the replacement outputs or
+#: ``False``) for ops of the classes ``tracks``, in phase ``inplace``, after
+#: the in-place BLAS rewrite and just before the in-place ``Elemwise`` one
+#: (Theano: 70 and 75; PyTensor: 50.2 and 50.5).  Returns the position.
+register_inplace_rewrite = _setup.register_inplace_rewrite

@@ -293,3 +293,83 @@ def batched_dot(x, y):
     ``T.batched_dot``."""
     import theano.tensor as T
     return T.batched_dot(x, y)
+# ---------------------------------------------------------------------------
+# C ops (theano_rnn.fused, theano_rnn.fastmath): Theano's side of the names
+# of theano_rnn.runtime's "C ops" block.  Added by the ``ptfused`` branch.
+# ---------------------------------------------------------------------------
+
+#: The in-place rewrites (by name in ``optdb``) that theano_rnn's in-place
+#: rewrites go between: after the first, just before the second.
+INPLACE_AFTER, INPLACE_BEFORE = "InplaceBlasOpt", "inplace_elemwise_opt"
+
+
+def with_pytensor_hooks(base):
+    """A subclass of the Theano op class ``base`` whose subclasses write
+    PyTensor's hooks: ``pullback(inputs, outputs, output_gradients)``
+    (Theano calls ``L_op``) and ``infer_shape(node, shapes)`` (Theano passes
+    the ``fgraph`` first)."""
+    import inspect
+
+    class PyTensorHooks(base):
+        __doc__ = base.__doc__
+
+        def __init_subclass__(cls, **kwargs):
+            super().__init_subclass__(**kwargs)
+            method = cls.__dict__.get("infer_shape")
+            if method is not None and \
+                    len(inspect.signature(method).parameters) == 3:
+                def infer_shape(self, fgraph, node, shapes, _method=method):
+                    return _method(self, node, shapes)
+                infer_shape.__doc__ = method.__doc__
+                cls.infer_shape = infer_shape
+
+        def L_op(self, inputs, outputs, output_gradients):
+            return self.pullback(inputs, outputs, output_gradients)
+
+        def pullback(self, inputs, outputs, output_gradients):
+            return base.L_op(self, inputs, outputs, output_gradients)
+
+    PyTensorHooks.__name__ = PyTensorHooks.__qualname__ = base.__name__
+    return PyTensorHooks
+
+
+def make_c_op():
+    from theano.graph.op import COp
+    return with_pytensor_hooks(COp)
+
+
+def make_unary_scalar_op():
+    from theano.scalar import UnaryScalarOp
+    return with_pytensor_hooks(UnaryScalarOp)
+
+
+def register_numba_scalar(op_class, make_function):
+    """Theano has no Numba linker: nothing to register."""
+
+
+def blas_module():
+    import theano.tensor.blas
+    return theano.tensor.blas
+
+
+
+
+def inplace_position(optdb, after_name, before_name):
+    """The position in ``optdb`` just before the rewrite ``before_name``,
+    after ``after_name`` (a tenth of the gap between them before the
+    first); both backends' positions are found by name."""
+    after = optdb.__position__[after_name]
+    before = optdb.__position__[before_name]
+    assert after < before, (after_name, after, before_name, before)
+    return before - (before - after) / 10.0
+
+
+def register_inplace_rewrite(name, rewrite, tracks):
+    from theano.compile import optdb
+    from theano.graph.opt import TopoOptimizer, local_optimizer
+    local = local_optimizer(list(tracks), inplace=True)(rewrite)
+    position = inplace_position(optdb, INPLACE_AFTER, INPLACE_BEFORE)
+    optdb.register(name, TopoOptimizer(
+        local, failure_callback=TopoOptimizer.warn_inplace),
+        position, "fast_run", "inplace")
+    return position

@@ -2,6 +2,12 @@
 """Benchmark theano_rnn's recurrent layers on the IMDB model, and compare
 with the same model in PyTorch when PyTorch is installed.
 
+It measures theano_rnn on the backend this environment runs on
+(theano-pymc or PyTensor, ``THEANO_RNN_BACKEND``; ``python -m theano_rnn``
+says which), and names it in the table and the JSON file.  ``--compare
+A.json B.json ...`` puts the results of several runs (e.g. one per backend)
+into one table.
+
 The model is the one of ``train_imdb.py`` (the Keras example
 ``imdb_lstm.py``), at its sizes::
 
@@ -20,8 +26,10 @@ What is measured, for each cell of ``--cell``
 * **prediction throughput**: the same for ``model.predict_function``;
 * **compile time** of the training function (``theano.function`` on the
   training graph, including the C compilation of its ops), *cold* (with an
-  empty Theano compile cache: ``compiledir=<fresh temporary folder>`` is
-  appended to ``THEANO_FLAGS``) and *warm* (with the user's normal cache,
+  empty compile cache: ``compiledir=<fresh temporary folder>`` is appended to
+  the backend's flags, ``THEANO_FLAGS`` or ``PYTENSOR_FLAGS``, and Numba's
+  cache, ``NUMBA_CACHE_DIR``, goes there too) and *warm* (with the user's
+  normal cache,
   after the throughput measurement has compiled the same model there);
   ``--skip-cold`` skips the slow cold measurement;
 * **peak resident memory** (``ru_maxrss``) of the process that did the
@@ -54,10 +62,14 @@ default ``benchmark.json``) holding:
     ``implementation`` (``--implementation``: the layers' ``'auto'``, which
     takes the fused C loops, or ``'scan'``).
 ``machine``
-    ``cpu_count``, ``platform``, ``python``, ``numpy``, ``theano``,
-    ``theano_rnn``, ``torch`` (``null`` without PyTorch), ``blas_ldflags``,
-    ``floatX``, ``scan`` (Theano's scan loop: ``"python"`` or ``"cython"``),
-    ``theano_flags``, ``openblas_environment`` (the ``OPENBLAS_*``
+    ``cpu_count``, ``platform``, ``python``, ``numpy``, ``backend``
+    (``"theano"`` or ``"pytensor"``), ``backend_version``, ``backend_label``
+    (e.g. ``"PyTensor 3.3.8"``), ``backend_description``
+    (``theano_rnn.runtime.describe()``), ``theano`` (the backend's version,
+    as before), ``theano_rnn``, ``torch`` (``null`` without PyTorch),
+    ``blas_ldflags``, ``floatX``, ``scan`` (the scan loop: ``"python"`` or
+    ``"cython"``), ``theano_flags`` (the backend's flags variable, whichever
+    its name), ``openblas_environment`` (the ``OPENBLAS_*``
     variables, e.g. ``OPENBLAS_CORETYPE``, which selects OpenBLAS's
     kernels), ``load_average_start``, ``load_average_end``.
 ``results``
@@ -89,6 +101,8 @@ Usage::
     python scripts/benchmark.py                     # all cells, ~10 min
     python scripts/benchmark.py --cell gru --skip-cold
     python scripts/benchmark.py --quick             # smoke test, ~1 min
+    # one table of two runs (Markdown), ratios against the first file:
+    python scripts/benchmark.py --compare theano.json pytensor.json
 
 Timings on a machine shared with other work are noisy; medians make them
 robust against a few slow calls, not against a machine that is busy
@@ -126,6 +140,9 @@ TORCH_NOTE = ("PyTorch has no recurrent dropout: where the theano_rnn layer "
               "output only.")
 THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
                     "MKL_NUM_THREADS")
+#: The environment variable each backend reads its flags from (a name the
+#: two backends truly spell differently, and only this script sets flags).
+FLAGS_VARIABLES = {"theano": "THEANO_FLAGS", "pytensor": "PYTENSOR_FLAGS"}
 
 
 # --- Command line -----------------------------------------------------------
@@ -183,14 +200,21 @@ def parse_args(argv=None):
                                                   QUICK["maxlen"]))
     parser.add_argument("--json", metavar="PATH", default="benchmark.json",
                         help="where to write all the numbers")
+    parser.add_argument("--compare", nargs="+", metavar="JSON",
+                        help="measure nothing: print one Markdown table of "
+                             "these runs' JSON files (e.g. one per backend), "
+                             "with ratios against the first")
     # A measurement in a process of its own (see run_worker).
     parser.add_argument("--worker", choices=sorted(WORKERS),
                         help=argparse.SUPPRESS)
     parser.add_argument("--worker-config", help=argparse.SUPPRESS)
     parser.add_argument("--worker-output", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    for path in args.compare or ():
+        if not os.path.isfile(path):
+            parser.error("argument --compare: no such file: %r" % path)
     folder = os.path.dirname(os.path.abspath(args.json))
-    if not args.worker and not os.path.isdir(folder):
+    if not (args.worker or args.compare) and not os.path.isdir(folder):
         parser.error("argument --json: no such folder: %r" % folder)
     if args.quick:
         args.skip_cold = True
@@ -324,17 +348,34 @@ def compile_theano_model(model):
             "compile_s": total}
 
 
+def backend_facts():
+    """The backend this process runs on: ``{"backend", "backend_version",
+    "backend_label", "backend_description"}``."""
+    from theano_rnn import runtime
+    description = runtime.describe()
+    return {"backend": runtime.BACKEND, "backend_version": runtime.VERSION,
+            "backend_label": description.partition(" (")[0],
+            "backend_description": description}
+
+
+def flags_variable():
+    """The name of the environment variable the backend reads flags from."""
+    from theano_rnn import runtime
+    return FLAGS_VARIABLES[runtime.BACKEND]
+
+
 def theano_environment():
-    """Versions and settings of the Theano this process runs."""
+    """Versions and settings of the backend this process runs."""
     from theano_rnn.runtime import theano
     import theano_rnn
     from theano_rnn import runtime
-    return {"numpy": np.__version__, "theano": theano.__version__,
-            "theano_rnn": theano_rnn.__version__,
-            "blas_ldflags": theano.config.blas__ldflags,
-            "floatX": theano.config.floatX,
-            "scan": runtime.SETTINGS.get("scan", "cython"),
-            "theano_flags": os.environ.get("THEANO_FLAGS", "")}
+    return dict(backend_facts(),
+                numpy=np.__version__, theano=theano.__version__,
+                theano_rnn=theano_rnn.__version__,
+                blas_ldflags=theano.config.blas__ldflags,
+                floatX=theano.config.floatX,
+                scan=runtime.SETTINGS.get("scan", "cython"),
+                theano_flags=os.environ.get(flags_variable(), ""))
 
 
 def measure_theano(config):
@@ -355,8 +396,8 @@ def measure_compile(config):
     :func:`compile_theano_model`), with whatever compile cache
     ``THEANO_FLAGS`` points to."""
     start = time.perf_counter()
-    import theano_rnn  # noqa: F401  (configures Theano first)
-    import theano  # noqa: F401
+    # theano_rnn configures the backend, then imports it
+    from theano_rnn import runtime  # noqa: F401
     import_s = time.perf_counter() - start
     result = compile_theano_model(build_theano_model(config))
     result["import_s"] = import_s
@@ -428,18 +469,20 @@ WORKERS = {"theano": measure_theano, "compile": measure_compile,
            "torch": measure_torch}
 
 
-def run_worker(kind, config, theano_flags=None):
+def run_worker(kind, config, theano_flags=None, environment=None):
     """Run the measurement ``kind`` in a new Python process.
 
-    ``theano_flags`` are appended to the user's ``THEANO_FLAGS`` (later
-    items win in Theano).  Returns the measurement's dict, or ``{"error":
-    message}`` if the process failed.
+    ``theano_flags`` are appended to the user's flags of the backend
+    (``THEANO_FLAGS`` or ``PYTENSOR_FLAGS``; later items win), and
+    ``environment`` is added to the process's environment.  Returns the
+    measurement's dict, or ``{"error": message}`` if the process failed.
     """
-    env = dict(os.environ)
+    env = dict(os.environ, **(environment or {}))
     env.update((name, str(config["threads"])) for name in THREAD_VARIABLES)
     if theano_flags:
-        env["THEANO_FLAGS"] = ",".join(
-            f for f in [env.get("THEANO_FLAGS", ""), theano_flags] if f)
+        name = flags_variable()
+        env[name] = ",".join(f for f in [env.get(name, ""), theano_flags]
+                             if f)
     handle, output = tempfile.mkstemp(prefix="benchmark-", suffix=".json")
     os.close(handle)
     try:
@@ -469,10 +512,11 @@ def worker_main(args):
 
 def cold_compile(config):
     """The compile measurement with an empty compile cache: a fresh
-    temporary ``compiledir``, removed afterwards."""
+    temporary ``compiledir`` (and Numba cache), removed afterwards."""
     folder = tempfile.mkdtemp(prefix="theano-cold-")
     try:
-        return run_worker("compile", config, "compiledir=" + folder)
+        return run_worker("compile", config, "compiledir=" + folder,
+                          {"NUMBA_CACHE_DIR": os.path.join(folder, "numba")})
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -540,7 +584,8 @@ def machine_info(results):
     """Facts about the machine and the libraries, for the JSON file."""
     info = {"cpu_count": os.cpu_count(), "platform": platform.platform(),
             "python": platform.python_version(), "numpy": np.__version__,
-            "theano": None, "theano_rnn": None, "torch": None,
+            "backend": None, "backend_version": None, "backend_label": None,
+            "backend_description": None, "theano": None, "theano_rnn": None, "torch": None,
             "blas_ldflags": None, "floatX": None, "scan": None,
             "theano_flags": None,
             # OpenBLAS reads these (OPENBLAS_CORETYPE picks its kernels)
@@ -592,6 +637,8 @@ def format_table(report):
     s, m = report["settings"], report["machine"]
     lines += [
         "",
+        "theano_rnn on %s." % (m.get("backend_description")
+                               or "an unknown backend (no measurement ran)"),
         "Samples/s: batch %d / median call time of %d calls after %d "
         "warm-up calls; maxlen %d, vocabulary %d, %d units."
         % (s["batch_size"], s["batches"], s["warmup"], s["maxlen"],
@@ -620,6 +667,114 @@ def format_table(report):
     return "\n".join(lines)
 
 
+# --- Several runs in one table (--compare) ---------------------------------
+
+#: The settings that must agree for two runs' numbers to be comparable.
+COMPARABLE = ("vocabulary", "embedding", "units", "maxlen", "batch_size",
+              "batches", "threads", "dropout_option")
+
+
+def load_report(path):
+    """A JSON file written by this script; ``ValueError`` (naming the file)
+    if it is not one."""
+    try:
+        with open(path) as f:
+            report = json.load(f)
+    except ValueError as error:
+        raise ValueError("%s is not JSON (%s)" % (path, error))
+    if not (isinstance(report, dict)
+            and {"settings", "machine", "results"} <= set(report)):
+        raise ValueError("%s is not a benchmark.py result (no settings, "
+                         "machine and results)" % path)
+    report["path"] = path
+    return report
+
+
+def run_label(report):
+    """``"PyTensor 3.3.8"``, ``"theano-pymc 1.1.2, scan"``...: the backend of
+    a run (files written before the backend was recorded were theano-pymc's)
+    and its implementation when not the layers' default."""
+    machine = report["machine"]
+    label = machine.get("backend_label") or (
+        "theano-pymc %s" % machine["theano"] if machine.get("theano")
+        else os.path.basename(report["path"]))
+    implementation = report["settings"].get("implementation", "auto")
+    return label if implementation == "auto" else "%s, %s" % (
+        label, implementation)
+
+
+def compare_table(reports):
+    """One Markdown table of several runs: per cell, each number of each run
+    (``a / b``) and the ratios of the later runs to the first."""
+    labels = [run_label(report) for report in reports]
+    for i, label in enumerate(labels):
+        if labels.count(label) > 1:
+            labels[i] = "%s (%s)" % (label,
+                                     os.path.basename(reports[i]["path"]))
+    cells = list(dict.fromkeys(cell for report in reports
+                               for cell in report["results"]))
+
+    def values(cell, get, pattern):
+        found = []
+        for report in reports:
+            try:
+                found.append(get(report["results"][cell]))
+            except (KeyError, TypeError):
+                found.append(None)
+        return found, " / ".join(_number(v, pattern) for v in found)
+
+    def ratios(found):
+        return " / ".join(
+            "-" if None in (value, found[0]) or not found[0]
+            else "%.2f" % (value / found[0]) for value in found[1:])
+
+    def throughput(kind):
+        return lambda entry: entry["theano"][kind]["samples_per_s"]
+
+    def torch_ratio(kind):
+        return lambda entry: entry["ratio"][kind]
+
+    def compile_s(which):
+        return lambda entry: entry["compile"][which]["train_function_s"]
+
+    header = ["cell", "train samples/s", "ratio", "predict samples/s",
+              "ratio", "train / PyTorch", "predict / PyTorch",
+              "compile cold s", "compile warm s", "peak RSS MB"]
+    rows = []
+    for cell in cells:
+        row = [cell]
+        for kind in ("train", "predict"):
+            found, text = values(cell, throughput(kind), "%.0f")
+            row += [text, ratios(found)]
+        row += [values(cell, torch_ratio(kind), "%.2f")[1]
+                for kind in ("train", "predict")]
+        row += [values(cell, compile_s(which), "%.1f")[1]
+                for which in ("cold", "warm")]
+        row.append(values(cell, lambda e: e["theano"]["peak_rss_mb"],
+                          "%.0f")[1])
+        rows.append(row)
+    lines = ["| %s |" % " | ".join(header),
+             "|%s" % ("---|" * len(header))]
+    lines += ["| %s |" % " | ".join(row) for row in rows]
+    lines += ["", "Each column: %s (in this order); ratio: %s."
+              % (" / ".join(labels),
+                 " / ".join("%s to %s" % (label, labels[0])
+                            for label in labels[1:]) or "none")]
+    for label, report in zip(labels, reports):
+        lines.append("- %s: %s, %s (%s)." % (
+            label, report["machine"].get("backend_description")
+            or "backend not recorded", report["settings"].get(
+                "implementation", "auto") + " implementation",
+            report["path"]))
+    differing = [name for name in COMPARABLE
+                 if len({json.dumps(report["settings"].get(name))
+                         for report in reports}) > 1]
+    if differing:
+        lines.append("Not comparable: the runs differ in %s."
+                     % ", ".join(differing))
+    return "\n".join(lines)
+
+
 def load_average():
     try:
         return os.getloadavg()[0]
@@ -631,6 +786,20 @@ def main(argv=None):
     args = parse_args(argv)
     if args.worker:
         return worker_main(args)
+    if args.compare:
+        try:
+            reports = [load_report(path) for path in args.compare]
+        except ValueError as error:
+            progress("benchmark: %s" % error)
+            return 2
+        print(compare_table(reports))
+        return 0
+    try:
+        backend = backend_facts()
+    except ImportError as error:  # runtime.BackendError: its one line
+        progress("benchmark: %s" % error)
+        return 2
+    progress("theano_rnn on %s" % backend["backend_description"])
     run_settings = settings(args)
     unavailable = torch_unavailable(args)
     load_start = load_average()
@@ -638,6 +807,7 @@ def main(argv=None):
                                     unavailable is None)
                for cell in args.cell}
     machine = machine_info(results)
+    machine.update(backend)
     machine.update(load_average_start=load_start,
                    load_average_end=load_average())
     report = {"settings": run_settings, "machine": machine,

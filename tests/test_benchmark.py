@@ -16,7 +16,8 @@ STATS = ("samples_per_s", "median_s", "p25_s", "p75_s", "min_s", "max_s",
 SETTINGS = ("cells", "vocabulary", "embedding", "units", "maxlen",
             "batch_size", "batches", "warmup", "threads", "seed", "optimizer",
             "loss", "quick", "skip_cold", "dropout_option", "implementation")
-MACHINE = ("cpu_count", "platform", "python", "numpy", "theano",
+MACHINE = ("cpu_count", "platform", "python", "numpy", "backend",
+           "backend_version", "backend_label", "backend_description", "theano",
            "theano_rnn", "torch", "blas_ldflags", "floatX", "scan",
            "theano_flags", "openblas_environment", "load_average_start",
            "load_average_end")
@@ -68,6 +69,18 @@ def test_quick_run_settings_and_machine(quick_report):
     assert machine["cpu_count"] >= 1
     assert machine["floatX"] in ("float32", "float64")
     assert machine["theano"] and machine["numpy"] and machine["theano_rnn"]
+
+
+def test_quick_run_names_the_backend(quick_report):
+    from theano_rnn import runtime
+    report, stdout = quick_report
+    machine = report["machine"]
+    assert machine["backend"] == runtime.BACKEND
+    assert machine["backend_version"] == runtime.VERSION
+    name = {"theano": "theano-pymc", "pytensor": "PyTensor"}[runtime.BACKEND]
+    assert machine["backend_label"] == "%s %s" % (name, runtime.VERSION)
+    assert machine["backend_description"].startswith(machine["backend_label"])
+    assert "theano_rnn on %s" % machine["backend_description"] in stdout
 
 
 def test_quick_run_theano_results(quick_report):
@@ -180,3 +193,71 @@ def test_table_without_torch_and_with_a_failure(benchmark):
     assert "PyTorch: not compared, torch is not installed." in table
     assert "gru, theano: it broke" in table
     assert "OpenBLAS environment: OPENBLAS_CORETYPE=Haswell." in table
+
+
+def run_report(path, label, train, predict, cold=None, implementation="auto",
+               maxlen=100):
+    """A benchmark JSON file with one LSTM entry, as a run writes it."""
+    stats = {kind: {"samples_per_s": value}
+             for kind, value in (("train", train), ("predict", predict))}
+    report = {
+        "settings": {"implementation": implementation, "maxlen": maxlen,
+                     "batch_size": 32},
+        "machine": {"backend_label": label,
+                    "backend_description": label + " (Python 3.x)",
+                    "theano": label.split()[-1]},
+        "results": {"lstm": {
+            "theano": dict(stats, peak_rss_mb=500.0),
+            "compile": {"warm": {"train_function_s": 1.0},
+                        "cold": cold and {"train_function_s": cold}},
+            "ratio": {"train": 1.25, "predict": 0.5}, "errors": {}}},
+        "torch_unavailable": None}
+    with open(path, "w") as f:
+        json.dump(report, f)
+    return str(path)
+
+
+def test_compare_puts_two_runs_in_one_table(benchmark, tmp_path, capsys):
+    a = run_report(tmp_path / "a.json", "theano-pymc 1.1.2", 2000.0, 10000.0,
+                   cold=25.0)
+    b = run_report(tmp_path / "b.json", "PyTensor 3.3.8", 1800.0, 12000.0)
+    assert benchmark.main(["--compare", a, b]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    header = [c.strip() for c in lines[0].strip("|").split("|")]
+    row = [c.strip() for c in lines[2].strip("|").split("|")]
+    cells = dict(zip(header[1:], row[1:]))  # ("ratio" twice: train first)
+    assert row[:5] == ["lstm", "2000 / 1800", "0.90", "10000 / 12000",
+                       "1.20"]
+    assert cells["train / PyTorch"] == "1.25 / 1.25"
+    assert cells["compile cold s"] == "25.0 / -"
+    assert cells["peak RSS MB"] == "500 / 500"
+    text = "\n".join(lines)
+    assert "theano-pymc 1.1.2 / PyTensor 3.3.8 (in this order)" in text
+    assert "PyTensor 3.3.8 to theano-pymc 1.1.2" in text
+    assert "Not comparable" not in text
+
+
+def test_compare_says_when_runs_differ_and_labels_old_files(benchmark,
+                                                            tmp_path):
+    a = benchmark.load_report(run_report(tmp_path / "a.json",
+                                         "theano-pymc 1.1.2", 1.0, 1.0))
+    del a["machine"]["backend_label"]  # written before backends were named
+    b = benchmark.load_report(run_report(
+        tmp_path / "b.json", "theano-pymc 1.1.2", 1.0, 1.0,
+        implementation="scan", maxlen=20))
+    table = benchmark.compare_table([a, b])
+    assert "theano-pymc 1.1.2 / theano-pymc 1.1.2, scan" in table
+    assert "Not comparable: the runs differ in maxlen." in table
+
+
+def test_compare_refuses_a_file_that_is_not_a_result(tmp_path):
+    path = tmp_path / "other.json"
+    path.write_text(json.dumps({"results": {}}))
+    process = subprocess.run(
+        [sys.executable, SCRIPT, "--compare", str(path)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        universal_newlines=True, timeout=60)
+    assert process.returncode == 2
+    assert process.stderr.strip().splitlines() == [
+        "benchmark: %s is not a benchmark.py result (no settings, machine "
+        "and results)" % path]

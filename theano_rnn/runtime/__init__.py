@@ -74,10 +74,18 @@ def pytensor_unusable_reason():
     return None
 
 
-_INSTALL_HINT = {
-    "theano": "pip install theano-pymc==1.1.2 'numpy<1.24' on Python <= 3.11",
-    "pytensor": "pip install 'theano_rnn[pytensor]' (or pip install pytensor)",
-}
+def _install_hint(backend):
+    """How to get ``backend`` where it is missing, for this Python: setup.py
+    installs theano-pymc on Python <= 3.11 and PyTensor on 3.12+; PyTensor
+    on 3.11 needs NumPy 2, so an environment of its own."""
+    if backend == "theano":
+        return ("in a Python <= 3.11 environment, pip install theano_rnn "
+                "(it brings theano-pymc 1.1.2 and NumPy < 1.24)")
+    if sys.version_info >= (3, 12):
+        return "pip install theano_rnn (it brings PyTensor and NumPy 2)"
+    return ("PyTensor needs NumPy 2, which theano-pymc cannot share: in a "
+            "Python 3.11 environment of its own, pip install pytensor==3.0.7 "
+            "and then pip install --no-deps theano_rnn")
 
 
 def select_backend(environ=None):
@@ -101,7 +109,7 @@ def select_backend(environ=None):
         if reason is not None:
             raise BackendError("%s=%s, but %s: %s, or unset %s"
                                % (ENV_VAR, choice, reason,
-                                  _INSTALL_HINT[choice], ENV_VAR))
+                                  _install_hint(choice), ENV_VAR))
         return choice
     found = {}
     for name in BACKENDS:
@@ -111,7 +119,8 @@ def select_backend(environ=None):
     raise BackendError(
         "theano_rnn needs theano-pymc or PyTensor, and neither can be used "
         "(%s; %s): %s" % (found["theano"], found["pytensor"],
-                          _INSTALL_HINT["pytensor"]))
+                          _install_hint("theano" if sys.version_info < (3, 12)
+                                        else "pytensor")))
 
 
 def _select_or_explain():

@@ -173,3 +173,11 @@ def describe():
                sys.version_info[2], numpy.__version__, theano.config.floatX,
                "chosen by %s" % ENV_VAR if os.environ.get(ENV_VAR)
                else "the default here"))
+
+
+# --- k13: graph rewriting for the RNN(cell) layer (a user cell's step) ------
+#: ``clone_replace(outputs, {old: new})``: Theano's ``theano.clone``,
+#: PyTensor's ``graph.clone_replace``.  ``graph_inputs(outputs)``: the
+#: variables a graph is computed from (moved module in PyTensor).
+clone_replace = _setup.clone_replace
+graph_inputs = _setup.graph_inputs

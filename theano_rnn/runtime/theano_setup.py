@@ -231,3 +231,18 @@ def version_cache_keys():
     cmodule_key_.__doc__ = original.__doc__
     CLinker.cmodule_key_ = cmodule_key_
     SETTINGS["cache_keys"] = "versioned"
+
+
+# --- graph rewriting helpers (k13: the RNN(cell) layer's step function) ----
+def clone_replace(outputs, replace):
+    """``outputs`` (a variable or a list) rebuilt with the variables of
+    ``replace`` (``{old: new}``) substituted: Theano's ``theano.clone``."""
+    import theano
+    return theano.clone(outputs, replace=replace)
+
+
+def graph_inputs(outputs):
+    """The variables ``outputs`` are computed from (shared variables,
+    constants and free tensors)."""
+    from theano.graph.basic import graph_inputs as _graph_inputs
+    return list(_graph_inputs(outputs))

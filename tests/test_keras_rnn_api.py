@@ -396,3 +396,40 @@ def test_bad_cells_are_refused_by_name():
             return inputs, []
     with pytest.raises(ValueError, match="returned 0 states"):
         RNN(Forgetful(2))(Input((3, 2)))
+
+
+def test_add_loss_joins_the_training_loss_of_a_regularized_layer(float64):
+    from theano_rnn.layers import Dense
+    a = Input((2,))
+    dense = Dense(1, kernel_initializer="zeros")
+    model = Model(a, dense(a))
+    dense.add_loss(T.constant(5.0))
+    dense.add_loss(T.constant(7.0), inputs=a)
+    assert len(dense.get_losses_for(None)) == 1
+    assert len(dense.get_losses_for(a)) == 1
+    model.compile("sgd", "mse")
+    loss = model.train_on_batch(np.zeros((3, 2)), np.zeros((3, 1)))
+    np.testing.assert_allclose(loss, 12.0)
+
+
+def test_saved_model_with_a_custom_recurrent_layer_loads(tmp_path, rng):
+    from theano_rnn.models import load_model
+
+    class ScaledLSTM(LSTM):
+        def call(self, inputs, arg=1, mask=None, training=None,
+                 initial_state=None):
+            return super(ScaledLSTM, self).call(inputs * arg, mask,
+                                                training or False,
+                                                initial_state)
+
+    x_in = Input((3, 2))
+    y = ScaledLSTM(2)(x_in, arg=2)
+    model = Model(x_in, y)
+    x = rng.rand(2, 3, 2)
+    path = str(tmp_path / "m.h5")
+    model.save(path)
+    with pytest.raises(ValueError, match="ScaledLSTM"):
+        load_model(path)
+    loaded = load_model(path, custom_objects={"ScaledLSTM": ScaledLSTM})
+    np.testing.assert_allclose(loaded.predict(x), model.predict(x),
+                               rtol=1e-6)

@@ -576,6 +576,11 @@ class Layer(object):
         return self.__dict__.setdefault("_keras_tracked", {}).setdefault(
             kind, [])
 
+    def _own_losses(self):
+        """:attr:`losses` without what inner layers or cells contribute
+        (layers that hold others override it)."""
+        return self.losses
+
     def weight_penalties(self):
         """The penalties of the regularizers given to :meth:`add_weight`."""
         from .. import regularizers
@@ -601,10 +606,11 @@ class Layer(object):
         activity regulariser's penalty of this layer's output for that
         input."""
         if inputs is None:
-            return ([loss for loss in self.losses
-                     if loss is not getattr(self, "_activity_penalty", None)
-                     and not any(loss is l for l, on in
-                                 self._tracked("losses") if on is not None)])
+            added = [loss for loss, _ in self._tracked("losses")]
+            return [loss for loss in self._own_losses()
+                    if loss is not getattr(self, "_activity_penalty", None)
+                    and not any(loss is a for a in added)] + \
+                self.added_losses(None)
         found = self.added_losses(inputs)
         activity = getattr(self, "activity_regularizer", None)
         if activity is not None:

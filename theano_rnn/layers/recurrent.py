@@ -316,18 +316,16 @@ bias_constraint
     def losses(self):
         """The weight and activity penalties, :meth:`add_loss`'s, and (with
         a Keras cell) the cell's."""
-        found = super(RNN, self).losses + self.added_losses()
+        found = super(RNN, self).losses
         if self._generic and isinstance(self.cell, Layer):
             found = self.cell.losses + found
         return found
 
+    def _own_losses(self):
+        return super(RNN, self).losses
+
     def get_losses_for(self, inputs):
-        if inputs is None:
-            found = [loss for loss in super(RNN, self).losses
-                     if loss is not self._activity_penalty]
-            found += self.added_losses(None)
-        else:
-            found = Layer.get_losses_for(self, inputs)
+        found = Layer.get_losses_for(self, inputs)
         if self._generic and isinstance(self.cell, Layer):
             found = self.cell.get_losses_for(inputs) + found
         return found

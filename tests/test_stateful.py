@@ -59,7 +59,8 @@ def test_non_stateful_layer_starts_every_batch_from_zero(float64, rng):
     expected, _ = run_rnn("LSTM", x, weights)
     for _ in range(2):
         np.testing.assert_allclose(model.predict(x), expected, rtol=1e-7)
-    assert layer.states == [] and layer.state_updates(False) == []
+    # Keras's convention: no carried states, one None per state
+    assert layer.states == [None, None] and layer.state_updates(False) == []
 
 
 def test_training_step_carries_the_final_states_of_its_batch(float64, rng):

@@ -183,7 +183,8 @@ class RecurrentCell(object):
         self.kernel = theano.shared(
             self.kernel_initializer((self.input_dim, width), rng),
             name=name + "/kernel")
-        if isinstance(self.recurrent_initializer, initializers.Identity):
+        if isinstance(self.recurrent_initializer, initializers.Identity) or \
+                self.recurrent_initializer is initializers.identity:
             # as Keras 2.3.1: one identity block per gate
             block = self.recurrent_initializer((self.units, self.units), rng)
             recurrent = np.concatenate([block] * self.n_gates, axis=1)

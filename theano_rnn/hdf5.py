@@ -551,7 +551,7 @@ def model_from_keras_config(model_config, custom_objects=None):
             dict(entry, **_layer_spec(layer_from_keras(entry,
                                                        custom_objects)))
             for entry in config["layers"]]
-        return model_class.from_config(config)
+        return model_class.from_config(config, custom_objects=custom_objects)
     raise ValueError("model class %r: theano_rnn rebuilds Keras Sequential "
                      "and functional (Model) configs" % (kind,))
 

@@ -26,6 +26,7 @@ from .normalization import BatchNormalization
 from .pooling import (AveragePooling1D, GlobalAveragePooling1D,
                       GlobalMaxPooling1D, MaxPooling1D)
 from .recurrent import GRU, LSTM, RNN, SimpleRNN
+from .rnn_cells import GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells
 from .wrappers import Bidirectional, TimeDistributed
 
 _LAYERS = {cls.__name__: cls for cls in (
@@ -34,7 +35,8 @@ _LAYERS = {cls.__name__: cls for cls in (
     GRU, Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, Dot,
     Merge, Conv1D, Convolution1D, MaxPooling1D, AveragePooling1D,
     GlobalMaxPooling1D, GlobalAveragePooling1D, BatchNormalization,
-    Bidirectional, TimeDistributed)}
+    Bidirectional, TimeDistributed, RNN, SimpleRNNCell, LSTMCell, GRUCell,
+    StackedRNNCells)}
 
 
 def register(cls, name=None):
@@ -51,9 +53,13 @@ def serialize(layer):
 
 def deserialize(spec, custom_objects=None):
     """Build a layer (without weights) from :func:`serialize`'s output;
-    ``custom_objects`` maps further class names to classes."""
+    ``custom_objects`` maps further class names to classes (as do those of
+    an active ``CustomObjectScope``)."""
+    from ..utils.generic_utils import get_custom_objects
     try:
-        cls = dict(_LAYERS, **(custom_objects or {}))[spec["class_name"]]
+        cls = dict(_LAYERS, **dict(get_custom_objects(),
+                                   **(custom_objects or {})))[
+            spec["class_name"]]
     except (KeyError, TypeError):
         raise ValueError("unknown layer specification %r; expected a dict "
                          "with 'class_name' one of %s and 'config'"

@@ -412,14 +412,16 @@ class Layer(object):
     @property
     def losses(self):
         """Scalar Theano expressions added to the training loss
-        (regularisation penalties); none by default."""
-        return []
+        (regularisation penalties); by default the penalties of the weights
+        :meth:`add_weight` made with a regularizer, and :meth:`add_loss`'s."""
+        return self.weight_penalties() + self.added_losses()
 
     @property
     def constraints(self):
         """``{shared weight: f(new value) -> constrained value}`` applied to
-        the optimizer's updates; none by default."""
-        return {}
+        the optimizer's updates; by default those :meth:`add_weight` set."""
+        return {w: w.constraint for w in self.weights
+                if getattr(w, "constraint", None) is not None}
 
     # -- to be provided by subclasses --------------------------------------
     def build(self, input_shape):
@@ -470,20 +472,61 @@ class Layer(object):
     # -- weights -----------------------------------------------------------
     @property
     def weights(self):
-        """All shared weights, in the order of :meth:`get_weights`."""
-        return []
+        """All shared weights, in the order of :meth:`get_weights` (by
+        default those :meth:`add_weight` made, trainable ones first, as in
+        Keras)."""
+        return self._tracked("trainable") + self._tracked("non_trainable")
 
     @property
     def trainable_weights(self):
-        return self.weights if self.trainable else []
+        frozen = {id(w) for w in self._tracked("non_trainable")}
+        return ([w for w in self.weights if id(w) not in frozen]
+                if self.trainable else [])
 
     @property
     def non_trainable_weights(self):
-        return [] if self.trainable else self.weights
+        frozen = {id(w) for w in self._tracked("non_trainable")}
+        return ([w for w in self.weights if id(w) in frozen]
+                if self.trainable else self.weights)
 
-    def add_weight(self, value, name):
-        """A ``theano.shared`` weight named ``<layer>/<name>``."""
-        return theano.shared(value, name="%s/%s" % (self.name, name))
+    def add_weight(self, value=None, name=None, shape=None, dtype=None,
+                   initializer=None, regularizer=None, trainable=True,
+                   constraint=None):
+        """A ``theano.shared`` weight named ``<layer>/<name>``.
+
+        theano_rnn's layers give its initial value: ``add_weight(value,
+        name)``.  Keras's custom layers (and RNN cells) give Keras 2's
+        keywords: ``add_weight(name=..., shape=..., initializer=...,
+        regularizer=None, trainable=True, constraint=None)`` (an initializer
+        name, config or callable; ``'glorot_uniform'`` by default).  Either
+        way the weight is listed by :attr:`weights` (and
+        ``trainable_weights`` or ``non_trainable_weights``), its
+        regulariser's penalty by :attr:`losses` and its constraint applied
+        after each update.
+        """
+        from .. import constraints as constraints_module
+        from .. import initializers, regularizers
+        if isinstance(value, str) and name is not None and shape is None:
+            value, name, shape = None, value, name   # Keras: (name, shape)
+        if value is None:
+            if shape is None:
+                raise ValueError("layer %r: add_weight needs an initial "
+                                 "value or shape= (weight %r)"
+                                 % (self.name, name))
+            init = initializers.get(initializer or "glorot_uniform",
+                                    "%s: initializer" % self.name)
+            value = np.asarray(init(tuple(shape)),
+                               dtype=dtype or theano.config.floatX)
+        weight = theano.shared(value, name="%s/%s" % (self.name, name))
+        self._tracked("trainable" if trainable else "non_trainable").append(
+            weight)
+        regularizer = regularizers.get(regularizer, "%s: regularizer"
+                                       % self.name)
+        if regularizer is not None:
+            self._tracked("regularizers").append((regularizer, weight))
+        constraints_module.attach([(weight, constraints_module.get(
+            constraint, "%s: constraint" % self.name))])
+        return weight
 
     def get_weights(self):
         """The weights as a list of NumPy arrays (copies)."""
@@ -523,8 +566,90 @@ class Layer(object):
     def from_config(cls, config):
         return cls(**config)
 
+    # -- Keras's losses and updates API (custom layers, RNN cells) ---------
+    def _tracked(self, kind):
+        """The list of what :meth:`add_weight`, :meth:`add_loss` and
+        :meth:`add_update` recorded (``kind``: ``'trainable'``,
+        ``'non_trainable'``, ``'regularizers'``, ``'losses'``,
+        ``'updates'``), created on first use (a Keras custom layer may set
+        attributes before calling ``Layer.__init__``)."""
+        return self.__dict__.setdefault("_keras_tracked", {}).setdefault(
+            kind, [])
+
+    def _own_losses(self):
+        """:attr:`losses` without what inner layers or cells contribute
+        (layers that hold others override it)."""
+        return self.losses
+
+    def weight_penalties(self):
+        """The penalties of the regularizers given to :meth:`add_weight`."""
+        from .. import regularizers
+        return regularizers.penalties(self._tracked("regularizers"))
+
+    def added_losses(self, inputs=False):
+        """The losses :meth:`add_loss` recorded: all, or (``inputs`` given,
+        ``None`` included) those conditional on ``inputs``."""
+        return [loss for loss, on in self._tracked("losses")
+                if inputs is False or _same_inputs(on, inputs)]
+
+    def add_loss(self, losses, inputs=None):
+        """Keras's ``add_loss``: a scalar tensor (or a list) added to the
+        layer's :attr:`losses` -- so to the loss of a model containing it --
+        conditional on ``inputs`` (``None``: unconditional)."""
+        for loss in losses if isinstance(losses, list) else [losses]:
+            self._tracked("losses").append((loss, inputs))
+
+    def get_losses_for(self, inputs):
+        """Keras's ``get_losses_for``: ``None`` gives the unconditional
+        losses (weight penalties, ``add_loss(..., inputs=None)``); a tensor
+        (or list) the losses conditional on it -- ``add_loss``'s, and the
+        activity regulariser's penalty of this layer's output for that
+        input."""
+        if inputs is None:
+            added = [loss for loss, _ in self._tracked("losses")]
+            return [loss for loss in self._own_losses()
+                    if loss is not getattr(self, "_activity_penalty", None)
+                    and not any(loss is a for a in added)] + \
+                self.added_losses(None)
+        found = self.added_losses(inputs)
+        activity = getattr(self, "activity_regularizer", None)
+        if activity is not None:
+            found += [activity(unpack(node.output_tensors))
+                      for node in self._inbound_nodes
+                      if _same_inputs(node.input_tensors, inputs)]
+        return found
+
+    def add_update(self, updates, inputs=None):
+        """Keras's ``add_update``: ``(variable, new value)`` pairs (or
+        anything Keras allows there), conditional on ``inputs``; listed by
+        :attr:`updates` and :meth:`get_updates_for`."""
+        for update in updates if isinstance(updates, list) else [updates]:
+            self._tracked("updates").append((update, inputs))
+
+    @property
+    def updates(self):
+        """What :meth:`add_update` recorded (none while not trainable)."""
+        if not self.trainable and not self.stateful:
+            return []
+        return [update for update, _ in self._tracked("updates")]
+
+    def get_updates_for(self, inputs):
+        """The updates conditional on ``inputs`` (``None``: the
+        unconditional ones)."""
+        return [update for update, on in self._tracked("updates")
+                if _same_inputs(on, inputs)]
+
 
 def _shape_str(shape):
     return "(%s)" % ", ".join("batch" if i == 0 and d is None
                               else ("any" if d is None else str(d))
                               for i, d in enumerate(shape))
+
+
+def _same_inputs(a, b):
+    """Whether two ``inputs`` arguments (``None``, a tensor or a list) are
+    the same tensors."""
+    if a is None or b is None:
+        return a is None and b is None
+    a, b = to_list(a), to_list(b)
+    return len(a) == len(b) and all(x is y for x, y in zip(a, b))

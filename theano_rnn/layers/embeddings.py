@@ -38,16 +38,19 @@ class Embedding(Regularized, Layer):
                  embeddings_initializer="uniform", input_length=None,
                  mask_zero=False, dropout=0.0, seed=None, **kwargs):
         kwargs = self._init_regularization(kwargs)
+        input_length = _input_length(input_length)
         if input_length is not None and "input_shape" not in kwargs \
                 and "batch_input_shape" not in kwargs:
-            kwargs["input_shape"] = (check_positive_int(input_length,
-                                                        "input_length"),)
+            kwargs["input_shape"] = input_length
         super(Embedding, self).__init__(**kwargs)
         self.input_dim = check_positive_int(input_dim, "input_dim")
         self.output_dim = check_positive_int(output_dim, "output_dim")
         self.embeddings_initializer = initializers.get(
             embeddings_initializer, "embeddings_initializer")
-        self.input_length = input_length
+        self.input_length = (input_length[0] if input_length is not None and
+                             len(input_length) == 1 else input_length)
+        if self.batch_input_shape is not None:
+            self._input_lengths(self.batch_input_shape)
         self.mask_zero = bool(mask_zero)
         self.dropout = check_rate(dropout, "Embedding: dropout")
         self.seed = seed
@@ -81,7 +84,26 @@ class Embedding(Regularized, Layer):
         return T.neq(inputs, 0) if self.mask_zero else None
 
     def compute_output_shape(self, input_shape):
-        return tuple(input_shape) + (self.output_dim,)
+        return ((input_shape[0],) + self._input_lengths(input_shape) +
+                (self.output_dim,))
+
+    def _input_lengths(self, input_shape):
+        """The input's non-batch axes, ``input_length`` filling the unknown
+        ones; a ``ValueError`` if they contradict ``input_length`` (Keras's
+        check)."""
+        lengths = tuple(input_shape[1:])
+        if self.input_length is None:
+            return lengths
+        expected = _input_length(self.input_length)
+        if len(expected) != len(lengths) or any(
+                a is not None and b is not None and a != b
+                for a, b in zip(expected, lengths)):
+            raise ValueError(
+                "layer %r: input_length is %r, but the input has shape %s "
+                "(one length per axis after the batch axis)"
+                % (self.name, self.input_length, tuple(input_shape)))
+        return tuple(b if a is None else a for a, b in zip(expected,
+                                                             lengths))
 
     def check_input(self, array, argument="x", shape=None):
         """Token ids must be integers in ``[0, input_dim)``."""
@@ -111,3 +133,14 @@ class Embedding(Regularized, Layer):
         if self.dropout:        # Keras 1 only: absent from Keras 2 configs
             config.update(dropout=self.dropout, seed=self.seed)
         return config
+
+
+def _input_length(value):
+    """``input_length`` as a tuple (one length per input axis after the
+    batch axis, each a positive int or ``None``; Keras takes an int, or a
+    tuple for inputs of rank 3 and more), or ``None``."""
+    if value is None:
+        return None
+    lengths = tuple(value) if isinstance(value, (list, tuple)) else (value,)
+    return tuple(None if n is None else check_positive_int(n, "input_length")
+                 for n in lengths)

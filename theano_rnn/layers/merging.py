@@ -108,17 +108,39 @@ class _Merge(Layer):
         if inputs is None:
             raise ValueError("layer %r (%s) must be called on a list of "
                              "inputs" % (self.name, type(self).__name__))
+        if self.built:      # a built layer called on other inputs
+            self._check_inputs([getattr(x, "_keras_shape", None) or
+                                (None,) * x.ndim for x in inputs])
         return self._merge_function(self._aligned(inputs))
 
     def compute_mask(self, inputs, mask=None):
         """All given masks must be on: the element-wise ``and``."""
-        masks = [m for m in (mask or []) if m is not None]
+        if mask is None:
+            return None
+        check_mask_list(self, inputs, mask)
+        masks = [m for m in mask if m is not None]
         if not masks:
             return None
         out = masks[0]
         for m in masks[1:]:
             out = T.and_(T.neq(out, 0), T.neq(m, 0))
         return out
+
+
+def check_mask_list(layer, inputs, mask):
+    """Keras's checks of a merge layer's ``compute_mask`` arguments: one
+    mask (or ``None``) per input, both lists of the same length."""
+    if not isinstance(mask, list):
+        raise ValueError("layer %r: compute_mask's mask should be a list "
+                         "(one mask or None per input), got %r"
+                         % (layer.name, mask))
+    if not isinstance(inputs, list):
+        raise ValueError("layer %r: compute_mask's inputs should be a list, "
+                         "got %r" % (layer.name, inputs))
+    if len(mask) != len(inputs):
+        raise ValueError("layer %r: compute_mask got %d inputs but %d masks "
+                         "(the lists must have the same length)"
+                         % (layer.name, len(inputs), len(mask)))
 
 
 class Add(_Merge):
@@ -210,7 +232,10 @@ class Concatenate(_Merge):
         return T.concatenate(inputs, axis=self.axis)
 
     def compute_mask(self, inputs, mask=None):
-        masks = list(mask or [])
+        if mask is None:
+            return None
+        check_mask_list(self, inputs, mask)
+        masks = list(mask)
         if all(m is None for m in masks):
             return None
         inputs = as_list(inputs)

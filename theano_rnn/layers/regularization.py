@@ -82,7 +82,7 @@ class Regularized(object):
             for name, regularizer in self.regularizers.items())
         if self._activity_penalty is not None:
             found.append(self._activity_penalty)
-        return found
+        return found + self.added_losses()      # Keras's add_loss
 
     @property
     def constraints(self):

@@ -7,7 +7,7 @@ from .base import InputSpec, Layer
 from .recurrent import with_initial_state
 from .shapes import as_list, check_rank, first_mask
 
-_MERGE_MODES = ("concat", "sum", "mul", "ave")
+_MERGE_MODES = ("concat", "sum", "mul", "ave", None)
 
 
 def backward_seed(seed):
@@ -43,6 +43,24 @@ class Wrapper(Layer):
         """The wrapped layers' penalties (weight and activity
         regularisers), which the model adds to its loss."""
         return [loss for layer in self.inner_layers for loss in layer.losses]
+
+    def get_losses_for(self, inputs):
+        """The wrapped layers' losses conditional on ``inputs`` (``None``:
+        the unconditional ones), as Keras's wrappers give them."""
+        return ([loss for layer in self.inner_layers
+                 for loss in layer.get_losses_for(inputs)] +
+                self.added_losses(inputs))
+
+    @property
+    def updates(self):
+        """The wrapped layers' updates (Keras's ``add_update``)."""
+        return ([u for layer in self.inner_layers for u in layer.updates] +
+                super(Wrapper, self).updates)
+
+    def get_updates_for(self, inputs):
+        return ([u for layer in self.inner_layers
+                 for u in layer.get_updates_for(inputs)] +
+                super(Wrapper, self).get_updates_for(inputs))
 
     @property
     def constraints(self):
@@ -83,7 +101,12 @@ class Bidirectional(Wrapper):
     Parameters
     ----------
     layer : RNN
-    merge_mode : {'concat', 'sum', 'mul', 'ave'}
+    merge_mode : {'concat', 'sum', 'mul', 'ave', None}
+        ``None``: no merge, the output is the list ``[forward output,
+        backward output]`` (then the states, with ``return_state``).
+
+    ``layer(x, constants=c)`` gives both directions the constants of an
+    ``RNN(cell)`` whose cell takes them (inputs ``[x, states..., c...]``).
     """
 
     supports_masking = True
@@ -91,7 +114,8 @@ class Bidirectional(Wrapper):
     def __init__(self, layer, merge_mode="concat", **kwargs):
         if merge_mode not in _MERGE_MODES:
             raise ValueError("merge_mode must be one of %s, got %r"
-                             % (", ".join(_MERGE_MODES), merge_mode))
+                             % (", ".join(map(repr, _MERGE_MODES)),
+                                merge_mode))
         kwargs.setdefault("batch_input_shape", layer.batch_input_shape)
         super(Bidirectional, self).__init__(layer, **kwargs)
         config = layer.get_config()
@@ -102,11 +126,21 @@ class Bidirectional(Wrapper):
             seed=backward_seed(config.get("seed"))))
         self.merge_mode = merge_mode
 
-    def __call__(self, inputs, initial_state=None, **kwargs):
-        """``layer(x, initial_state=forward states + backward states)``
-        makes them inputs of the node, as for a recurrent layer."""
-        return super(Bidirectional, self).__call__(
-            with_initial_state(self, inputs, initial_state), **kwargs)
+    def __call__(self, inputs, initial_state=None, constants=None,
+                 **kwargs):
+        """``layer(x, initial_state=forward states + backward states,
+        constants=...)`` makes them inputs of the node, as for a recurrent
+        layer."""
+        inputs = with_initial_state(self, inputs, initial_state)
+        if constants is not None:
+            constants = as_list(constants) or [constants]
+            self._set_num_constants(len(constants))
+            inputs = (as_list(inputs) or [inputs]) + constants
+        return super(Bidirectional, self).__call__(inputs, **kwargs)
+
+    def _set_num_constants(self, n):
+        for layer in (self.forward_layer, self.backward_layer):
+            layer._num_constants = n
 
     @property
     def forward_layer(self):
@@ -120,40 +154,53 @@ class Bidirectional(Wrapper):
     def _split(self, inputs):
         """``(x, forward states, backward states)`` from ``x`` or the list
         ``[x, forward states..., backward states...]``."""
+        x, forward, backward, _ = self._split_all(inputs)
+        return x, forward, backward
+
+    def _split_all(self, inputs):
+        """``(x, forward states, backward states, constants)``."""
         if as_list(inputs) is None:
-            return inputs, [], []
+            return inputs, [], [], []
         inputs = as_list(inputs)
-        n = len(self.forward_layer.cell.state_names)
+        k = getattr(self.forward_layer, "_num_constants", None) or 0
+        constants = inputs[len(inputs) - k:] if k else []
+        inputs = inputs[:len(inputs) - k]
+        n = len(self.forward_layer.states)
         if len(inputs) not in (1, 1 + 2 * n):
             raise ValueError(
                 "layer %r expects [x] or [x] + %d forward and %d backward "
-                "initial states, got a list of %d" % (self.name, n, n,
-                                                       len(inputs)))
-        return inputs[0], inputs[1:1 + n], inputs[1 + n:]
+                "initial states%s, got a list of %d"
+                % (self.name, n, n, " + %d constants" % k if k else "",
+                   len(inputs) + k))
+        return inputs[0], inputs[1:1 + n], inputs[1 + n:], constants
 
     def build(self, input_shape):
-        x, forward, backward = self._split(input_shape)
-        self.forward_layer.build([x] + forward)
-        self.backward_layer.build([x] + backward)
-        super(Bidirectional, self).build(input_shape if forward else x)
+        x, forward, backward, constants = self._split_all(input_shape)
+        self.forward_layer.build([x] + forward + constants)
+        self.backward_layer.build([x] + backward + constants)
+        super(Bidirectional, self).build(input_shape if forward or constants
+                                         else x)
 
     @property
     def weights(self):
         return self.forward_layer.weights + self.backward_layer.weights
 
     def call(self, inputs, mask=None, training=False):
-        x, forward_states, backward_states = self._split(inputs)
+        x, forward_states, backward_states, constants = self._split_all(
+            inputs)
         mask = first_mask(mask)
-        forward = self.forward_layer.call([x] + forward_states, mask,
-                                          training)
-        backward = self.backward_layer.call([x] + backward_states, mask,
-                                            training)
+        forward = self.forward_layer.call([x] + forward_states + constants,
+                                          mask, training)
+        backward = self.backward_layer.call(
+            [x] + backward_states + constants, mask, training)
         states = []
         if self.return_state:
             states = forward[1:] + backward[1:]
             forward, backward = forward[0], backward[0]
         if self.forward_layer.return_sequences:
             backward = backward[:, ::-1]          # back to input order
+        if self.merge_mode is None:
+            return [forward, backward] + states
         if self.merge_mode == "concat":
             output = T.concatenate([forward, backward], axis=-1)
         elif self.merge_mode == "sum":
@@ -188,20 +235,38 @@ class Bidirectional(Wrapper):
             shape, states = shape[0], shape[1:]
         if self.merge_mode == "concat":
             shape = tuple(shape[:-1]) + (2 * shape[-1],)
-        return [shape] + states * 2 if self.return_state else shape
+        outputs = [shape, shape] if self.merge_mode is None else [shape]
+        if self.return_state or self.merge_mode is None:
+            return outputs + states * 2
+        return shape
 
     def compute_mask(self, inputs, mask=None):
         x, _, _ = self._split(inputs)
         mask = first_mask(mask)
         output_mask = self.forward_layer.compute_mask(x, mask)
-        if self.return_state:
-            return output_mask[:1] + output_mask[1:] * 2
+        outputs, states = ((output_mask[:1], output_mask[1:])
+                           if self.return_state else ([output_mask], []))
+        if self.merge_mode is None:
+            outputs = outputs * 2
+        if self.return_state or self.merge_mode is None:
+            return outputs + states * 2
         return output_mask
 
     def get_config(self):
         config = super(Bidirectional, self).get_config()
         config.update(merge_mode=self.merge_mode)
+        if getattr(self.forward_layer, "_num_constants", None):
+            config["num_constants"] = self.forward_layer._num_constants
         return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        num_constants = config.pop("num_constants", None)
+        layer = super(Bidirectional, cls).from_config(config)
+        if num_constants:
+            layer._set_num_constants(num_constants)
+        return layer
 
 
 class TimeDistributed(Wrapper):

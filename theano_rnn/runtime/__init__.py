@@ -250,3 +250,9 @@ blas = _setup.blas_module()
 #: the in-place BLAS rewrite and just before the in-place ``Elemwise`` one
 #: (Theano: 70 and 75; PyTensor: 50.2 and 50.5).  Returns the position.
 register_inplace_rewrite = _setup.register_inplace_rewrite
+# --- k13: graph rewriting for the RNN(cell) layer (a user cell's step) ------
+#: ``clone_replace(outputs, {old: new})``: Theano's ``theano.clone``,
+#: PyTensor's ``graph.clone_replace``.  ``graph_inputs(outputs)``: the
+#: variables a graph is computed from (moved module in PyTensor).
+clone_replace = _setup.clone_replace
+graph_inputs = _setup.graph_inputs

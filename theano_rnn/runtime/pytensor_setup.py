@@ -410,3 +410,16 @@ def register_inplace_rewrite(name, rewrite, tracks):
         local, failure_callback=WalkingGraphRewriter.warn_inplace),
         "fast_run", "inplace", position=position)
     return position
+# --- graph rewriting helpers (k13: the RNN(cell) layer's step function) ----
+def clone_replace(outputs, replace):
+    """Theano's ``theano.clone(outputs, replace=...)``: PyTensor's
+    ``pytensor.graph.clone_replace``."""
+    from pytensor.graph import clone_replace as _clone_replace
+    return _clone_replace(outputs, replace=replace)
+
+
+def graph_inputs(outputs):
+    """Theano's ``graph_inputs``: PyTensor's ``pytensor.graph.graph_inputs``
+    (moved to ``pytensor.graph.traversal`` in 2.x)."""
+    from pytensor.graph import graph_inputs as _graph_inputs
+    return list(_graph_inputs(outputs))

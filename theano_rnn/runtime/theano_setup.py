@@ -373,3 +373,16 @@ def register_inplace_rewrite(name, rewrite, tracks):
         local, failure_callback=TopoOptimizer.warn_inplace),
         position, "fast_run", "inplace")
     return position
+# --- graph rewriting helpers (k13: the RNN(cell) layer's step function) ----
+def clone_replace(outputs, replace):
+    """``outputs`` (a variable or a list) rebuilt with the variables of
+    ``replace`` (``{old: new}``) substituted: Theano's ``theano.clone``."""
+    import theano
+    return theano.clone(outputs, replace=replace)
+
+
+def graph_inputs(outputs):
+    """The variables ``outputs`` are computed from (shared variables,
+    constants and free tensors)."""
+    from theano.graph.basic import graph_inputs as _graph_inputs
+    return list(_graph_inputs(outputs))

@@ -5,6 +5,9 @@ object modules share (:mod:`.generic_utils`).
 
 Nothing here imports Theano's graph code; ``data_utils`` is plain Python.
 """
+from .generic_utils import (CustomObjectScope, custom_object_scope,
+                            get_custom_objects)
 from .np_utils import normalize, to_categorical
 
-__all__ = ["to_categorical", "normalize"]
+__all__ = ["to_categorical", "normalize", "CustomObjectScope",
+           "custom_object_scope", "get_custom_objects"]

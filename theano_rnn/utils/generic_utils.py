@@ -70,3 +70,40 @@ def slice_arrays(arrays, start=None, stop=None):
     if isinstance(arrays, list):
         return [None if a is None else take(a) for a in arrays]
     return take(arrays)
+
+
+# --- Keras's custom objects scope (k13: RNN(cell) configs with user cells) ---
+_GLOBAL_CUSTOM_OBJECTS = {}
+
+
+def get_custom_objects():
+    """Keras's global ``{name: class or function}`` that deserialisation
+    consults besides its own tables (filled by :class:`CustomObjectScope`,
+    or directly)."""
+    return _GLOBAL_CUSTOM_OBJECTS
+
+
+class CustomObjectScope(object):
+    """``with CustomObjectScope({'MyCell': MyCell}): layer =
+    RNN.from_config(config)``: the names are known to deserialisation inside
+    the block, and forgotten after it (Keras 2's scope)."""
+
+    def __init__(self, *scopes):
+        self.custom_objects = scopes
+        self.backup = None
+
+    def __enter__(self):
+        self.backup = dict(_GLOBAL_CUSTOM_OBJECTS)
+        for objects in self.custom_objects:
+            _GLOBAL_CUSTOM_OBJECTS.update(objects)
+        return self
+
+    def __exit__(self, *exc):
+        _GLOBAL_CUSTOM_OBJECTS.clear()
+        _GLOBAL_CUSTOM_OBJECTS.update(self.backup)
+        return False
+
+
+def custom_object_scope(*scopes):
+    """Keras's ``custom_object_scope``: a :class:`CustomObjectScope`."""
+    return CustomObjectScope(*scopes)

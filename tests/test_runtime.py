@@ -8,6 +8,10 @@ import pytest
 
 from theano_rnn import runtime
 
+#: Tests of theano-pymc's own set-up (its flags, scan fallback, C cache keys).
+theano_only = pytest.mark.skipif(runtime.BACKEND != "theano",
+                                 reason="theano-pymc's set-up")
+
 PROBE = ("import json, sys, theano_rnn, theano;"
          "print(json.dumps([theano.config.floatX, theano.config.blas__ldflags,"
          " sys.modules.get('theano.scan.scan_perform_ext', 'absent') is None]))")
@@ -27,6 +31,7 @@ def probe(tmp_path, flags=None, theanorc=None):
     return json.loads(out.strip().splitlines()[-1])
 
 
+@theano_only
 def test_import_sets_float32_blas_and_scan_fallback(tmp_path):
     floatx, ldflags, scan_blocked = probe(tmp_path)
     assert floatx == "float32"
@@ -34,17 +39,20 @@ def test_import_sets_float32_blas_and_scan_fallback(tmp_path):
     assert scan_blocked == (not runtime.scan_extension_builds())
 
 
+@theano_only
 def test_flags_set_in_theano_flags_win(tmp_path):
     floatx, ldflags, _ = probe(tmp_path, flags="floatX=float64,blas__ldflags=")
     assert (floatx, ldflags) == ("float64", "")
 
 
+@theano_only
 def test_flags_set_in_theanorc_win(tmp_path):
     floatx, ldflags, _ = probe(tmp_path, theanorc=(
         "[global]\nfloatX = float64\n[blas]\nldflags =\n"))
     assert (floatx, ldflags) == ("float64", "")
 
 
+@theano_only
 def test_theano_imported_first_still_gets_scan_fallback_and_a_warning(
         tmp_path):
     """A user who set blas__ldflags can import Theano before theano_rnn:
@@ -105,6 +113,7 @@ def _cache_key_version(outputs, inputs):
     return CLinker().accept(fgraph).cmodule_key()[0]
 
 
+@theano_only
 def test_ops_with_empty_props_get_a_versioned_cache_key():
     # Alloc has __props__ == () and a c_code_cache_version: theano-pymc
     # 1.1.2 alone calls its module unversioned and recompiles it in every
@@ -117,6 +126,7 @@ def test_ops_with_empty_props_get_a_versioned_cache_key():
     assert runtime.SETTINGS["cache_keys"] == "versioned"
 
 
+@theano_only
 def test_ops_without_a_cache_version_stay_unversioned():
     import theano.tensor as T
     from theano.graph.basic import Apply

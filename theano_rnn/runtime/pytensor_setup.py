@@ -13,6 +13,9 @@ or a ``.pytensorrc`` always win.
    Python object mode and cannot compile ``fast_tanh``.  The functions
    theano_rnn compiles itself use :func:`function_mode`, C whatever the
    default.
+4. **OpenBLAS's idle threads** sleep soon after a call
+   (``OPENBLAS_THREAD_TIMEOUT``, as on Theano; a value the user set is
+   kept).
 
 This module also holds what PyTensor spells differently from Theano, under
 the names :mod:`theano_rnn.runtime` exports.
@@ -22,7 +25,7 @@ import math
 import os
 import types
 
-from .theano_setup import find_openblas
+from .theano_setup import OPENBLAS_THREAD_TIMEOUT, find_openblas
 
 #: What this module decided.
 SETTINGS = {}
@@ -70,6 +73,9 @@ def configure():
         current = os.environ.get("PYTENSOR_FLAGS", "")
         os.environ["PYTENSOR_FLAGS"] = ",".join(
             [f for f in [current] + extra if f])
+    if "OPENBLAS_THREAD_TIMEOUT" not in os.environ:
+        os.environ["OPENBLAS_THREAD_TIMEOUT"] = OPENBLAS_THREAD_TIMEOUT
+        SETTINGS["openblas_thread_timeout"] = OPENBLAS_THREAD_TIMEOUT
     SETTINGS["configured"] = True
     return SETTINGS
 

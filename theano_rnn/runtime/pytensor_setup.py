@@ -87,7 +87,9 @@ def make_nnet():
 
     def hard_sigmoid(x):
         """Theano's ``hard_sigmoid``: ``clip(0.2 x + 0.5, 0, 1)``."""
-        return pt.clip(0.2 * x + 0.5, 0.0, 1.0)
+        # Constants in x's dtype: PyTensor makes a Python float floatX.
+        return pt.clip(pt.constant(0.2, dtype=x.dtype) * x
+                       + pt.constant(0.5, dtype=x.dtype), 0.0, 1.0)
 
     def relu(x, alpha=0):
         if alpha == 0:

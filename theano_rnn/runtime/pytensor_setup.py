@@ -20,38 +20,14 @@ or a ``.pytensorrc`` always win.
 This module also holds what PyTensor spells differently from Theano, under
 the names :mod:`theano_rnn.runtime` exports.
 """
-import configparser
 import math
-import os
 import types
 
-from .theano_setup import OPENBLAS_THREAD_TIMEOUT, find_openblas
+from .theano_setup import (add_flags, find_openblas,
+                           set_openblas_thread_timeout, user_flags)
 
 #: What this module decided.
 SETTINGS = {}
-
-
-def _user_flags():
-    """The flag names (``section__name``, lower case) the user set."""
-    names = set()
-    for item in os.environ.get("PYTENSOR_FLAGS", "").split(","):
-        if "=" in item:
-            names.add(item.split("=", 1)[0].strip().replace(".", "__").lower())
-    default_rc = os.pathsep.join(
-        os.path.expanduser(p) for p in ("~/.pytensorrc", "~/.pytensorrc.txt"))
-    for path in os.environ.get("PYTENSORRC", default_rc).split(os.pathsep):
-        if not os.path.isfile(path):
-            continue
-        parser = configparser.ConfigParser()
-        try:
-            parser.read(path)
-        except configparser.Error:
-            continue
-        for section in parser.sections():
-            for option in parser.options(section):
-                names.add((option if section == "global"
-                           else "%s__%s" % (section, option)).lower())
-    return names
 
 
 def configure():
@@ -59,23 +35,18 @@ def configure():
     the user set."""
     if SETTINGS:
         return SETTINGS
-    user_flags = _user_flags()
+    chosen = user_flags("PYTENSOR_FLAGS", "PYTENSORRC",
+                        ("~/.pytensorrc", "~/.pytensorrc.txt"))
     extra = []
-    if "blas__ldflags" not in user_flags:
+    if "blas__ldflags" not in chosen:
         flags = find_openblas()
         if flags:
             extra.append("blas__ldflags=%s" % flags)
-    if "floatx" not in user_flags:
+    if "floatx" not in chosen:
         extra.append("floatX=float32")
-    extra += _default_linker_flags(user_flags)
-    SETTINGS.update(item.split("=", 1) for item in extra)
-    if extra:
-        current = os.environ.get("PYTENSOR_FLAGS", "")
-        os.environ["PYTENSOR_FLAGS"] = ",".join(
-            [f for f in [current] + extra if f])
-    if "OPENBLAS_THREAD_TIMEOUT" not in os.environ:
-        os.environ["OPENBLAS_THREAD_TIMEOUT"] = OPENBLAS_THREAD_TIMEOUT
-        SETTINGS["openblas_thread_timeout"] = OPENBLAS_THREAD_TIMEOUT
+    extra += _default_linker_flags(chosen)
+    add_flags("PYTENSOR_FLAGS", extra, SETTINGS)
+    set_openblas_thread_timeout(SETTINGS)
     SETTINGS["configured"] = True
     return SETTINGS
 

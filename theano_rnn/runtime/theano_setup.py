@@ -56,27 +56,46 @@ _LIB_DIRS = ("/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu",
              "/usr/lib64", "/usr/lib", "/usr/local/lib", "/opt/homebrew/lib")
 
 
-def _user_flags():
-    """Return the flag names (``section__name``, lower case) the user set."""
+def user_flags(variable="THEANO_FLAGS", rc_variable="THEANORC",
+               rc_files=("~/.theanorc", "~/.theanorc.txt")):
+    """Return the flag names (``section__name``, lower case) the user set in
+    the flags variable or the rc files (PyTensor: ``PYTENSOR_FLAGS``,
+    ``PYTENSORRC``, ``~/.pytensorrc``)."""
     names = set()
-    for item in os.environ.get("THEANO_FLAGS", "").split(","):
+    for item in os.environ.get(variable, "").split(","):
         if "=" in item:
             names.add(item.split("=", 1)[0].strip().replace(".", "__").lower())
-    default_rc = os.pathsep.join(
-        os.path.expanduser(p) for p in ("~/.theanorc", "~/.theanorc.txt"))
-    for path in os.environ.get("THEANORC", default_rc).split(os.pathsep):
+    default_rc = os.pathsep.join(os.path.expanduser(p) for p in rc_files)
+    for path in os.environ.get(rc_variable, default_rc).split(os.pathsep):
         if not os.path.isfile(path):
             continue
         parser = configparser.ConfigParser()
         try:
             parser.read(path)
         except configparser.Error:
-            continue  # Theano will report a broken file itself.
+            continue  # The backend will report a broken file itself.
         for section in parser.sections():
             for option in parser.options(section):
                 names.add((option if section == "global"
                            else "%s__%s" % (section, option)).lower())
     return names
+
+
+def add_flags(variable, extra, settings):
+    """Append the ``name=value`` items ``extra`` to the flags variable and
+    record them in ``settings``."""
+    settings.update(item.split("=", 1) for item in extra)
+    if extra:
+        current = os.environ.get(variable, "")
+        os.environ[variable] = ",".join([f for f in [current] + extra if f])
+
+
+def set_openblas_thread_timeout(settings):
+    """``OPENBLAS_THREAD_TIMEOUT`` (see the module docstring, item 6),
+    unless the user set it."""
+    if "OPENBLAS_THREAD_TIMEOUT" not in os.environ:
+        os.environ["OPENBLAS_THREAD_TIMEOUT"] = OPENBLAS_THREAD_TIMEOUT
+        settings["openblas_thread_timeout"] = OPENBLAS_THREAD_TIMEOUT
 
 
 def find_openblas():
@@ -148,21 +167,15 @@ def configure():
     if SETTINGS:
         return SETTINGS
     theano_first = "theano" in sys.modules
-    user_flags = _user_flags()
+    chosen = user_flags()
     if theano_first:
-        _warn_flags_not_applied(user_flags)
+        _warn_flags_not_applied(chosen)
     else:
-        extra = default_flags(user_flags, find_openblas)
-        SETTINGS.update(item.split("=", 1) for item in extra)
-        if extra:
-            current = os.environ.get("THEANO_FLAGS", "")
-            os.environ["THEANO_FLAGS"] = ",".join(
-                [f for f in [current] + extra if f])
+        add_flags("THEANO_FLAGS", default_flags(chosen, find_openblas),
+                  SETTINGS)
     warnings.filterwarnings("ignore", message="pkg_resources is deprecated",
                             category=UserWarning)
-    if "OPENBLAS_THREAD_TIMEOUT" not in os.environ:
-        os.environ["OPENBLAS_THREAD_TIMEOUT"] = OPENBLAS_THREAD_TIMEOUT
-        SETTINGS["openblas_thread_timeout"] = OPENBLAS_THREAD_TIMEOUT
+    set_openblas_thread_timeout(SETTINGS)
     if not scan_extension_builds() and _SCAN_EXT not in sys.modules:
         # Works after ``import theano`` too: Scan imports the extension
         # when its first node is compiled.

@@ -10,23 +10,36 @@ import time
 from theano_rnn.runtime import theano
 from theano_rnn.runtime.compile_cache import PLACEHOLDER
 
-# Graphs no other test compiles; ``{extra}`` adds an output, whose module is
-# new in a cache that has the first graph's.
-CHILD = ("import theano_rnn; from theano_rnn.runtime import theano, T;"
-         "x = T.vector(); f = theano.function([x], [T.exp(x) * 2.5 + 1.0]{extra});"
-         "print(float(f([0.0])[0][0]))")
+# Graphs no other test compiles.  The child compiles ``exp(x) * 2.5 + 1``;
+# with ``wait=True`` it then says "ready" and, once it reads a line, compiles
+# a second graph with one more output, whose module is new in a cache that
+# has the first graph's.
+CHILD = """
+import sys
+import theano_rnn
+from theano_rnn.runtime import theano, T
+x = T.vector()
+f = theano.function([x], [T.exp(x) * 2.5 + 1.0])
+print(float(f([0.0])[0][0]), flush=True)
+if {wait}:
+    print("ready", flush=True)
+    sys.stdin.readline()
+    g = theano.function([x], [T.exp(x) * 2.5 + 1.0, T.cosh(x) * T.sinh(x)])
+    print(float(g([0.0])[0][0]), flush=True)
+"""
 
 
-def run_child(compiledir, extra="", **kwargs):
-    """A fresh interpreter compiling ``exp(x) * 2.5 + 1`` (and ``extra``
-    outputs) into ``compiledir``."""
+def run_child(compiledir, wait=False):
+    """A fresh interpreter compiling :data:`CHILD`'s graphs into
+    ``compiledir``."""
     env = dict(os.environ)
     for name in ("THEANO_FLAGS", "PYTENSOR_FLAGS"):
         env[name] = ",".join(
             f for f in [env.get(name, ""), "compiledir=%s" % compiledir] if f)
     return subprocess.Popen(
-        [sys.executable, "-c", CHILD.format(extra=extra)], env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
+        [sys.executable, "-c", CHILD.format(wait=wait)], env=env,
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True)
 
 
 def shared_objects(compiledir):
@@ -43,9 +56,16 @@ def test_a_process_compiles_while_another_holds_the_lock(tmp_path):
     assert float(out.split()[-1]) == 3.5
     before = shared_objects(compiledir)
 
+    # The child opens the cache (PyTensor takes the lock to read it, and
+    # gives up after compile__timeout) before we hold the lock; the module
+    # it compiles next is new.
+    child = run_child(compiledir, wait=True)
+    assert child.stdout.readline().strip() == "3.5", child.communicate()
+    assert child.stdout.readline().strip() == "ready", child.communicate()
     lock = theano.compile.compilelock.lock_ctx(lock_dir=str(compiledir))
     with lock:
-        child = run_child(compiledir, " + [T.cosh(x) * T.sinh(x)]")
+        child.stdin.write("go\n")
+        child.stdin.flush()
         deadline = time.time() + 300
         while not shared_objects(compiledir) - before:
             assert child.poll() is None, child.communicate()

@@ -165,7 +165,6 @@ if BACKEND == "theano":
     import theano.tensor as T  # noqa: E402
     from theano.graph.op import ExternalCOp as _ExternalCOp  # noqa: E402
     from theano.link.c import cmodule as _cmodule  # noqa: E402
-    from theano.tensor import nnet  # noqa: E402
 
     _setup.version_cache_keys()
     compile_cache.stable_external_op_versions(_ExternalCOp)
@@ -173,8 +172,10 @@ else:
     import pytensor as theano  # noqa: E402,F401
     import pytensor.tensor as T  # noqa: E402,F401
     from pytensor.link.c import cmodule as _cmodule  # noqa: E402
-    nnet = _setup.make_nnet()
 
+#: ``T.nnet`` (sigmoid, softmax, binary_crossentropy...): Theano's own; on
+#: PyTensor, which dropped the module, the same functions.
+nnet = _setup.make_nnet()
 compile_cache.compile_outside_lock(_cmodule)
 
 #: The backend's version string.
@@ -193,38 +194,44 @@ def describe():
                else "the default here"))
 
 
-# --- ptcore: loops, random streams and compiled functions ----------------------------
-_core = _setup.core_names()
+# --- What the two backends spell differently: one name each, implemented in
+# theano_setup.py and pytensor_setup.py (the same sections, in this order).
+
+# Graphs: compiled functions, loops, broadcasting, rewriting.
 #: ``function_mode()``: the mode for every ``theano.function`` theano_rnn
 #: compiles: Theano's default (``None``); on PyTensor the C virtual machine
 #: whatever the default linker (Numba), with the default optimizer.
-function_mode = _core["function_mode"]
+function_mode = _setup.function_mode
+#: ``scan(fn, sequences=..., ...)``: the outputs only (PyTensor's
+#: ``return_updates=False``); a loop with updates is refused on both.
+scan = _setup.scan
 #: ``unbroadcast(x, like=None)``: ``x`` typed as a scan state: no axis
 #: broadcastable on Theano (``T.unbroadcast``); on PyTensor, which has no
 #: unbroadcast, ``like``'s static shape (``specify_shape``).
-unbroadcast = _core["unbroadcast"]
-#: ``scan(fn, sequences=..., ...)``: the outputs only (PyTensor's
-#: ``return_updates=False``); a loop with updates is refused on both.
-scan = _core["scan"]
-#: ``RandomStream(seed)``: Theano's ``MRG_RandomStream``; on PyTensor, the
-#: same methods over NumPy Generators (other numbers for a seed).
-RandomStream = _core["RandomStream"]
-#: ``rng_state_to_array(value)`` / ``rng_state_from_array(variable, array)``:
-#: a random stream's state as an integer array a model file holds (MRG's
-#: ``int32`` states; PCG64's words on PyTensor).
-rng_state_to_array = _core["rng_state_to_array"]
-rng_state_from_array = _core["rng_state_from_array"]
-# --- ptlayers: names the layers and Keras's backend spell differently --------
+unbroadcast = _setup.unbroadcast
 #: ``addbroadcast(x, *axes)``: Theano's ``T.addbroadcast`` (PyTensor:
 #: ``specify_broadcastable``).
 addbroadcast = _setup.addbroadcast
 #: ``batched_dot(x, y)``: ``(batch, m, k) x (batch, k, n) -> (batch, m, n)``,
 #: Theano's ``T.batched_dot`` (PyTensor: ``matmul``).
 batched_dot = _setup.batched_dot
-# ---------------------------------------------------------------------------
-# C ops (theano_rnn.fused, theano_rnn.fastmath): what the two backends spell
-# differently for an op with C code.  Added by the ``ptfused`` branch.
-# ---------------------------------------------------------------------------
+#: ``clone_replace(outputs, {old: new})``: Theano's ``theano.clone``,
+#: PyTensor's ``graph.clone_replace``.  ``graph_inputs(outputs)``: the
+#: variables a graph is computed from (moved module in PyTensor).
+clone_replace = _setup.clone_replace
+graph_inputs = _setup.graph_inputs
+
+# Random streams.
+#: ``RandomStream(seed)``: Theano's ``MRG_RandomStream``; on PyTensor, the
+#: same methods over NumPy Generators (other numbers for a seed).
+RandomStream = _setup.random_stream_class()
+#: ``rng_state_to_array(value)`` / ``rng_state_from_array(variable, array)``:
+#: a random stream's state as an integer array a model file holds (MRG's
+#: ``int32`` states; PCG64's words on PyTensor).
+rng_state_to_array = _setup.rng_state_to_array
+rng_state_from_array = _setup.rng_state_from_array
+
+# Ops with C code (theano_rnn.fused, theano_rnn.fastmath).
 #: Base class of theano_rnn's ops with C code.  Ops write PyTensor's hooks,
 #: ``infer_shape(node, shapes)`` and ``pullback(inputs, outputs,
 #: output_gradients)``; on Theano the class translates them to Theano's
@@ -250,9 +257,3 @@ blas = _setup.blas_module()
 #: the in-place BLAS rewrite and just before the in-place ``Elemwise`` one
 #: (Theano: 70 and 75; PyTensor: 50.2 and 50.5).  Returns the position.
 register_inplace_rewrite = _setup.register_inplace_rewrite
-# --- k13: graph rewriting for the RNN(cell) layer (a user cell's step) ------
-#: ``clone_replace(outputs, {old: new})``: Theano's ``theano.clone``,
-#: PyTensor's ``graph.clone_replace``.  ``graph_inputs(outputs)``: the
-#: variables a graph is computed from (moved module in PyTensor).
-clone_replace = _setup.clone_replace
-graph_inputs = _setup.graph_inputs

@@ -23,7 +23,7 @@ the names :mod:`theano_rnn.runtime` exports.
 import math
 import types
 
-from .theano_setup import (add_flags, find_openblas,
+from .theano_setup import (add_flags, find_openblas, inplace_position,
                            set_openblas_thread_timeout, user_flags)
 
 #: What this module decided.
@@ -50,6 +50,27 @@ def configure():
     SETTINGS["configured"] = True
     return SETTINGS
 
+
+#: The linkers that run ops' C code; any other (Numba, JAX, PyTorch, the
+#: Python VM) is replaced by ``cvm`` in :func:`function_mode`.
+C_LINKERS = ("cvm", "cvm_nogc", "c", "c|py", "c|py_nogc")
+
+
+def _default_linker_flags(user_flags):
+    """``linker=cvm`` unless the user chose a linker or a mode: PyTensor's
+    default is Numba, under which the fused C ops run in Python object mode
+    and ``fast_tanh`` fails."""
+    if "linker" in user_flags or "mode" in user_flags:
+        return []
+    return ["linker=cvm"]
+
+
+# ===========================================================================
+# What PyTensor spells differently from Theano, under the names
+# theano_rnn.runtime exports (Theano's side: theano_setup.py, same order).
+# ===========================================================================
+
+# --- T.nnet ------------------------------------------------------------------
 
 def make_nnet():
     """Theano's ``T.nnet`` functions that theano_rnn uses, on PyTensor."""
@@ -86,21 +107,7 @@ def make_nnet():
         categorical_crossentropy=categorical_crossentropy)
 
 
-
-# --- ptcore: loops, random streams and compiled functions on PyTensor ---------------
-#: The linkers that run ops' C code; any other (Numba, JAX, PyTorch, the
-#: Python VM) is replaced by ``cvm`` in :func:`function_mode`.
-C_LINKERS = ("cvm", "cvm_nogc", "c", "c|py", "c|py_nogc")
-
-
-def _default_linker_flags(user_flags):
-    """``linker=cvm`` unless the user chose a linker or a mode: PyTensor's
-    default is Numba, under which the fused C ops run in Python object mode
-    and ``fast_tanh`` fails."""
-    if "linker" in user_flags or "mode" in user_flags:
-        return []
-    return ["linker=cvm"]
-
+# --- Graphs: compiled functions, loops, broadcasting, rewriting -------------
 
 def function_mode():
     """The mode theano_rnn compiles its functions with: PyTensor's default
@@ -121,6 +128,14 @@ def function_mode():
     return mode
 
 
+def scan(fn, **kwargs):
+    """``pytensor.scan`` returning the outputs only (``return_updates=
+    False``, PyTensor's new signature): theano_rnn draws no random numbers
+    inside a loop, so a loop has no shared-variable updates."""
+    import pytensor
+    return pytensor.scan(fn, return_updates=False, **kwargs)
+
+
 def unbroadcast(x, like=None):
     """``x`` typed to be a recurrent state of scan.  PyTensor has no
     ``unbroadcast``: a size-1 dimension is part of the static shape, and
@@ -133,8 +148,6 @@ def unbroadcast(x, like=None):
     return pt.specify_shape(x, like.type.shape)
 
 
-# --- ptlayers: names the layers and Keras's backend spell differently --------
-
 def addbroadcast(x, *axes):
     """Theano's ``T.addbroadcast``: PyTensor's ``specify_broadcastable`` (a
     static length of 1 on ``axes``, checked at run time)."""
@@ -142,13 +155,29 @@ def addbroadcast(x, *axes):
     return pt.specify_broadcastable(x, *axes)
 
 
-def scan(fn, **kwargs):
-    """``pytensor.scan`` returning the outputs only (``return_updates=
-    False``, PyTensor's new signature): theano_rnn draws no random numbers
-    inside a loop, so a loop has no shared-variable updates."""
-    import pytensor
-    return pytensor.scan(fn, return_updates=False, **kwargs)
+def batched_dot(x, y):
+    """``(batch, m, k) x (batch, k, n) -> (batch, m, n)``: PyTensor's
+    ``matmul`` (``batched_dot`` is gone; its rewrites turn this into the
+    same ``BatchedDot`` op)."""
+    import pytensor.tensor as pt
+    return pt.matmul(x, y)
 
+
+def clone_replace(outputs, replace):
+    """Theano's ``theano.clone(outputs, replace=...)``: PyTensor's
+    ``pytensor.graph.clone_replace``."""
+    from pytensor.graph import clone_replace as _clone_replace
+    return _clone_replace(outputs, replace=replace)
+
+
+def graph_inputs(outputs):
+    """Theano's ``graph_inputs``: PyTensor's ``pytensor.graph.graph_inputs``
+    (moved to ``pytensor.graph.traversal`` in 2.x)."""
+    from pytensor.graph import graph_inputs as _graph_inputs
+    return list(_graph_inputs(outputs))
+
+
+# --- Random streams ----------------------------------------------------------
 
 class RandomStream(object):
     """Theano's ``MRG_RandomStream`` interface (``uniform``, ``normal``,
@@ -210,6 +239,11 @@ class RandomStream(object):
         return pt.cast(pt.lt(u, p), dtype)
 
 
+def random_stream_class():
+    """:class:`RandomStream`: MRG_RandomStream's interface over PCG64."""
+    return RandomStream
+
+
 _PCG64_WORDS = 4   # 32-bit words in one of PCG64's 128-bit numbers
 
 
@@ -252,24 +286,7 @@ def rng_state_from_array(variable, array):
     variable.set_value(generator, borrow=True)
 
 
-def core_names():
-    """The names :mod:`theano_rnn.runtime` exports for the core."""
-    return {"function_mode": function_mode, "unbroadcast": unbroadcast,
-            "scan": scan, "RandomStream": RandomStream,
-            "rng_state_to_array": rng_state_to_array,
-            "rng_state_from_array": rng_state_from_array}
-def batched_dot(x, y):
-    """``(batch, m, k) x (batch, k, n) -> (batch, m, n)``: PyTensor's
-    ``matmul`` (``batched_dot`` is gone; its rewrites turn this into the
-    same ``BatchedDot`` op)."""
-    import pytensor.tensor as pt
-    return pt.matmul(x, y)
-# ---------------------------------------------------------------------------
-# C ops (theano_rnn.fused, theano_rnn.fastmath): PyTensor's side of the names
-# of theano_rnn.runtime's "C ops" block.  Added by the ``ptfused`` branch.
-# ---------------------------------------------------------------------------
-
-from .theano_setup import inplace_position  # noqa: E402
+# --- Ops with C code (theano_rnn.fused, theano_rnn.fastmath) ----------------
 
 #: The in-place rewrites (by name in ``optdb``) that theano_rnn's in-place
 #: rewrites go between: after the first, just before the second.
@@ -377,8 +394,6 @@ def blas_module():
     return pytensor.tensor.blas
 
 
-
-
 def register_inplace_rewrite(name, rewrite, tracks):
     from pytensor.compile import optdb
     from pytensor.graph.rewriting.basic import (WalkingGraphRewriter,
@@ -389,16 +404,3 @@ def register_inplace_rewrite(name, rewrite, tracks):
         local, failure_callback=WalkingGraphRewriter.warn_inplace),
         "fast_run", "inplace", position=position)
     return position
-# --- graph rewriting helpers (k13: the RNN(cell) layer's step function) ----
-def clone_replace(outputs, replace):
-    """Theano's ``theano.clone(outputs, replace=...)``: PyTensor's
-    ``pytensor.graph.clone_replace``."""
-    from pytensor.graph import clone_replace as _clone_replace
-    return _clone_replace(outputs, replace=replace)
-
-
-def graph_inputs(outputs):
-    """Theano's ``graph_inputs``: PyTensor's ``pytensor.graph.graph_inputs``
-    (moved to ``pytensor.graph.traversal`` in 2.x)."""
-    from pytensor.graph import graph_inputs as _graph_inputs
-    return list(_graph_inputs(outputs))

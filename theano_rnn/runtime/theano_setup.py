@@ -246,53 +246,46 @@ def version_cache_keys():
     SETTINGS["cache_keys"] = "versioned"
 
 
-# --- ptcore: loops, random streams and compiled functions on Theano ------------------
-def core_names():
-    """The names :mod:`theano_rnn.runtime` exports for the core: Theano's
-    own objects (called once Theano is imported)."""
+# ===========================================================================
+# What the two backends spell differently, under the names
+# theano_rnn.runtime exports (PyTensor's side: pytensor_setup.py, same order).
+# Theano is imported inside the functions: this module configures it first.
+# ===========================================================================
+
+# --- T.nnet ------------------------------------------------------------------
+
+def make_nnet():
+    """Theano's own ``T.nnet``."""
+    from theano.tensor import nnet
+    return nnet
+
+
+# --- Graphs: compiled functions, loops, broadcasting, rewriting -------------
+
+def function_mode():
+    """Theano's default mode (``None``): its default linker is C."""
+    return None
+
+
+def scan(fn, **kwargs):
+    """``theano.scan`` returning the outputs only, like PyTensor's
+    ``scan(return_updates=False)``; a loop with shared-variable updates
+    (random draws inside the step) is refused."""
     import theano
+    outputs, updates = theano.scan(fn, **kwargs)
+    if updates:
+        raise ValueError("scan: the loop has shared-variable updates "
+                         "(%s); draw random numbers outside the loop"
+                         % ", ".join(str(k) for k in updates))
+    return outputs
+
+
+def unbroadcast(x, like=None):
+    """``x`` with no dimension broadcastable, so that scan accepts it as a
+    recurrent state whatever the size of its dimensions."""
     import theano.tensor as T
-    from theano.sandbox.rng_mrg import MRG_RandomStream
+    return T.unbroadcast(x, *range(x.ndim))
 
-    def function_mode():
-        """Theano's default mode (``None``): its default linker is C."""
-        return None
-
-    def unbroadcast(x, like=None):
-        """``x`` with no dimension broadcastable, so that scan accepts it as
-        a recurrent state whatever the size of its dimensions."""
-        return T.unbroadcast(x, *range(x.ndim))
-
-    def scan(fn, **kwargs):
-        """``theano.scan`` returning the outputs only, like PyTensor's
-        ``scan(return_updates=False)``; a loop with shared-variable updates
-        (random draws inside the step) is refused."""
-        outputs, updates = theano.scan(fn, **kwargs)
-        if updates:
-            raise ValueError("scan: the loop has shared-variable updates "
-                             "(%s); draw random numbers outside the loop"
-                             % ", ".join(str(k) for k in updates))
-        return outputs
-
-    def rng_state_to_array(value):
-        """A copy of an MRG stream's state, already an ``int32`` array."""
-        return value.copy()
-
-    def rng_state_from_array(variable, array):
-        """Set an MRG stream's state; ``ValueError`` for another shape."""
-        current = variable.get_value(borrow=True)
-        if array.shape != current.shape:
-            raise ValueError("an MRG state array has shape %s, got %s"
-                             % (current.shape, array.shape))
-        variable.set_value(array.astype(current.dtype))
-
-    return {"function_mode": function_mode, "unbroadcast": unbroadcast,
-            "scan": scan, "RandomStream": MRG_RandomStream,
-            "rng_state_to_array": rng_state_to_array,
-            "rng_state_from_array": rng_state_from_array}
-
-
-# --- ptlayers: names the layers and Keras's backend spell differently --------
 
 def addbroadcast(x, *axes):
     """Theano's ``T.addbroadcast``: ``x`` with ``axes`` (of length 1) marked
@@ -306,10 +299,45 @@ def batched_dot(x, y):
     ``T.batched_dot``."""
     import theano.tensor as T
     return T.batched_dot(x, y)
-# ---------------------------------------------------------------------------
-# C ops (theano_rnn.fused, theano_rnn.fastmath): Theano's side of the names
-# of theano_rnn.runtime's "C ops" block.  Added by the ``ptfused`` branch.
-# ---------------------------------------------------------------------------
+
+
+def clone_replace(outputs, replace):
+    """``outputs`` (a variable or a list) rebuilt with the variables of
+    ``replace`` (``{old: new}``) substituted: Theano's ``theano.clone``."""
+    import theano
+    return theano.clone(outputs, replace=replace)
+
+
+def graph_inputs(outputs):
+    """The variables ``outputs`` are computed from (shared variables,
+    constants and free tensors)."""
+    from theano.graph.basic import graph_inputs as _graph_inputs
+    return list(_graph_inputs(outputs))
+
+
+# --- Random streams ----------------------------------------------------------
+
+def random_stream_class():
+    """Theano's ``MRG_RandomStream`` (the MRG31k3p generator)."""
+    from theano.sandbox.rng_mrg import MRG_RandomStream
+    return MRG_RandomStream
+
+
+def rng_state_to_array(value):
+    """A copy of an MRG stream's state, already an ``int32`` array."""
+    return value.copy()
+
+
+def rng_state_from_array(variable, array):
+    """Set an MRG stream's state; ``ValueError`` for another shape."""
+    current = variable.get_value(borrow=True)
+    if array.shape != current.shape:
+        raise ValueError("an MRG state array has shape %s, got %s"
+                         % (current.shape, array.shape))
+    variable.set_value(array.astype(current.dtype))
+
+
+# --- Ops with C code (theano_rnn.fused, theano_rnn.fastmath) ----------------
 
 #: The in-place rewrites (by name in ``optdb``) that theano_rnn's in-place
 #: rewrites go between: after the first, just before the second.
@@ -365,8 +393,6 @@ def blas_module():
     return theano.tensor.blas
 
 
-
-
 def inplace_position(optdb, after_name, before_name):
     """The position in ``optdb`` just before the rewrite ``before_name``,
     after ``after_name`` (a tenth of the gap between them before the
@@ -386,16 +412,3 @@ def register_inplace_rewrite(name, rewrite, tracks):
         local, failure_callback=TopoOptimizer.warn_inplace),
         position, "fast_run", "inplace")
     return position
-# --- graph rewriting helpers (k13: the RNN(cell) layer's step function) ----
-def clone_replace(outputs, replace):
-    """``outputs`` (a variable or a list) rebuilt with the variables of
-    ``replace`` (``{old: new}``) substituted: Theano's ``theano.clone``."""
-    import theano
-    return theano.clone(outputs, replace=replace)
-
-
-def graph_inputs(outputs):
-    """The variables ``outputs`` are computed from (shared variables,
-    constants and free tensors)."""
-    from theano.graph.basic import graph_inputs as _graph_inputs
-    return list(_graph_inputs(outputs))

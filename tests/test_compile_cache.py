@@ -1,14 +1,15 @@
-"""C modules compile outside the backend's compile lock
-(:mod:`theano_rnn.runtime.compile_cache`), and are registered in the shared
-cache as before."""
+"""C modules compile outside the backend's compile lock and with a
+precompiled header (:mod:`theano_rnn.runtime.compile_cache`), and are
+registered in the shared cache as before."""
 import glob
 import os
+import shlex
 import subprocess
 import sys
 import time
 
 from theano_rnn.runtime import theano
-from theano_rnn.runtime.compile_cache import PLACEHOLDER
+from theano_rnn.runtime.compile_cache import PCH_ENV, PCH_FOLDER, PLACEHOLDER
 
 # Graphs no other test compiles.  The child compiles ``exp(x) * 2.5 + 1``;
 # with ``wait=True`` it then says "ready" and, once it reads a line, compiles
@@ -89,3 +90,84 @@ def test_a_module_compiled_elsewhere_is_reused_not_compiled_again(tmp_path):
         if _ == 0:
             first = shared_objects(compiledir)
     assert shared_objects(compiledir) == first
+
+
+# -- precompiled headers ------------------------------------------------------
+
+# Compiles a graph of its own and prints the g++ command lines the backend
+# logged (``compile_str`` logs each one at debug level).
+COMMANDS_CHILD = """
+import io, logging
+import theano_rnn
+from theano_rnn.runtime import BACKEND, theano, T
+log = logging.getLogger(
+    ("theano" if BACKEND == "theano" else "pytensor") + ".link.c.cmodule")
+stream = io.StringIO()
+log.addHandler(logging.StreamHandler(stream))
+log.setLevel(logging.DEBUG)
+x = T.vector()
+f = theano.function([x], [T.exp(x) * {scale} - 1.0])
+print(float(f([0.0])[0][0]))
+for line in stream.getvalue().splitlines():
+    if line.startswith("Running cmd: "):
+        print(line)
+"""
+
+
+def compile_commands(compiledir, scale=3.5, **environ):
+    """The value ``exp(0) * scale - 1`` a child computed in ``compiledir``
+    and the g++ commands it ran for modules of the cache (``tmp*`` folders;
+    not the backend's own helper modules)."""
+    env = dict(os.environ, **environ)
+    for name in ("THEANO_FLAGS", "PYTENSOR_FLAGS"):
+        env[name] = ",".join(
+            f for f in [env.get(name, ""), "compiledir=%s" % compiledir] if f)
+    done = subprocess.run([sys.executable, "-c",
+                           COMMANDS_CHILD.format(scale=scale)], env=env,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    commands = [shlex.split(line[len("Running cmd: "):]) for line in lines[1:]]
+    return float(lines[0]), [
+        c for c in commands if os.path.basename(os.path.dirname(
+            c[c.index("-o") + 2])).startswith("tmp")]
+
+
+def test_modules_compile_with_the_precompiled_header(tmp_path):
+    compiledir = tmp_path / "compiledir"
+    value, commands = compile_commands(compiledir)
+    assert value == 2.5
+    assert commands, "no module was compiled"
+    command = commands[-1]
+    header = command[command.index("-include") + 1]
+    assert header.startswith(str(compiledir / PCH_FOLDER))
+    assert os.path.exists(header + ".gch")
+    # g++ really reads the precompiled header (-H marks it with "!"); an
+    # unusable one would be an error here, not a silent slow compile.
+    output = command.index("-o") + 1
+    command[output] = str(tmp_path / "again.so")
+    again = subprocess.run(command + ["-H", "-Winvalid-pch",
+                                      "-Werror=invalid-pch"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           text=True)
+    assert again.returncode == 0, again.stderr
+    assert "! %s.gch" % header in again.stderr
+
+
+def test_precompiled_headers_are_off_with_the_setting(tmp_path):
+    compiledir = tmp_path / "compiledir"
+    value, commands = compile_commands(compiledir, **{PCH_ENV: "0"})
+    assert value == 2.5
+    assert commands and not any("-include" in c for c in commands)
+    assert not (compiledir / PCH_FOLDER).exists()
+
+
+def test_a_header_that_cannot_be_built_leaves_modules_compiling(tmp_path):
+    compiledir = tmp_path / "compiledir"
+    compiledir.mkdir()
+    # Where the headers would go, a file: no header can be written there.
+    (compiledir / PCH_FOLDER).write_text("not a folder\n")
+    value, commands = compile_commands(compiledir, scale=4.5)
+    assert value == 3.5
+    assert commands and not any("-include" in c for c in commands)

@@ -1,4 +1,4 @@
-"""Two fixes to the C-module cache that Theano and PyTensor share.
+"""Three fixes to the C-module cache that Theano and PyTensor share.
 
 **Stable versions for ``ExternalCOp``** (theano-pymc only;
 :func:`stable_external_op_versions`).  theano-pymc 1.1.2 versions an op
@@ -36,9 +36,30 @@ what the original does under it is done the same way:
 
 Nothing else changes: the same keys, files and directory layout, so caches
 stay shared with processes that do not use this (they only wait longer).
+
+**Precompiled headers** (both backends, with ``g++``;
+:func:`precompiled_header`).  Every module the backend generates starts
+with the same includes -- ``Python.h``, the backend's helper header, NumPy's
+``arrayobject.h``... -- and ``g++`` spends more than half of a small
+module's compile time (0.8 of 1.1-2 CPU seconds, measured here) reading
+them.  They are written to one header (``headers.h``, in
+``<compiledir>/theano_rnn_pch/<key>/``), compiled once beside it
+(``headers.h.gch``) with exactly the flags the modules are compiled with,
+and given to ``g++ -include``: it reads the precompiled header when it was
+built with the same options, and the text header otherwise (a compiler
+upgraded under the cache, say), whose includes the module's own then
+repeat harmlessly, so the module is the same either way.  The header is
+given on the ``g++`` command line only; the modules' cache keys do not
+change.  One header is built per set of compile flags and header block (a
+few per backend; about 2 CPU seconds and 40 MB each).  ``THEANO_RNN_PCH=0``
+turns this off.
 """
 import hashlib
+import json
 import os
+import re
+import shutil
+import subprocess
 import tempfile
 
 #: The file that keeps a compile directory non-empty until ``mod.cpp`` is
@@ -56,20 +77,125 @@ def _private_workdir(compiledir):
     return location
 
 
-def _compile_unlocked(linker, location):
+#: The environment setting that turns precompiled headers off (``0``).
+PCH_ENV = "THEANO_RNN_PCH"
+#: The folder of the compile directory that holds the precompiled headers.
+PCH_FOLDER = "theano_rnn_pch"
+#: The headers a precompiled header may hold: those every module of either
+#: backend starts with (``Python.h`` first), in the module's own order.
+PCH_HEADERS = ("Python.h", "iostream", "theano_mod_helper.h",
+               "pytensor_mod_helper.h", "math.h", "numpy/arrayobject.h",
+               "numpy/arrayscalars.h", "numpy/npy_math.h")
+_INCLUDE = re.compile(r'#include\s*[<"]([^>"]+)[>"]$')
+#: Keys whose header failed to build in this process (not tried again).
+_PCH_FAILED = set()
+
+
+def leading_headers(src_code):
+    """The include lines a module's source starts with, as far as they name
+    :data:`PCH_HEADERS`; ``[]`` unless the first is ``Python.h``."""
+    lines = []
+    for line in src_code.splitlines():
+        match = _INCLUDE.match(line.strip())
+        if match is None or match.group(1) not in PCH_HEADERS:
+            break
+        lines.append(line.strip())
+    return lines if lines and lines[0] == "#include <Python.h>" else []
+
+
+def header_command(cmodule, preargs, include_dirs):
+    """The ``g++`` options a module is compiled with (``compile_str``'s,
+    without the output, the source and the libraries), for its header."""
+    config = cmodule.config
+    if config.cmodule__remove_gxx_opt:
+        preargs = [p for p in preargs if not p.startswith("-O")]
+    include_dirs = [d for d in include_dirs if d] + cmodule.std_include_dirs()
+    return ([config.cxx, "-g"] + list(preargs) +
+            ["-I%s" % d for d in include_dirs] + ["-fvisibility=hidden"])
+
+
+def _write_atomically(path, write):
+    """Create ``path`` whole (by ``write(temporary_path)`` and a rename) or
+    not at all."""
+    handle, partial = tempfile.mkstemp(dir=os.path.dirname(path),
+                                       prefix=".partial-")
+    os.close(handle)
+    try:
+        write(partial)
+        os.replace(partial, path)
+    finally:
+        if os.path.exists(partial):
+            os.remove(partial)
+
+
+def precompiled_header(cmodule, compiledir, preargs, include_dirs, src_code):
+    """The header holding the includes a module compiled with ``preargs``
+    and ``include_dirs`` from ``src_code`` starts with, precompiled beside
+    it (``headers.h.gch``, built now if it is not there yet), for ``g++
+    -include``; or ``None``: turned off, not ``g++``, a module that does not
+    start with :data:`PCH_HEADERS`, or the header could not be built."""
+    lines = leading_headers(src_code)
+    if (not lines or os.environ.get(PCH_ENV, "1").strip() == "0" or
+            "g++" not in os.path.basename(cmodule.config.cxx)):
+        return None
+    command = header_command(cmodule, preargs, include_dirs)
+    compiler = shutil.which(command[0]) or command[0]
+    try:
+        stamp = os.stat(os.path.realpath(compiler)).st_mtime_ns
+    except OSError:
+        return None
+    key = hashlib.sha256(json.dumps([command, lines, stamp]).encode(
+        "utf-8")).hexdigest()[:20]
+    header = os.path.join(compiledir, PCH_FOLDER, key, "headers.h")
+    if os.path.exists(header + ".gch"):
+        return header
+    if key in _PCH_FAILED:
+        return None
+
+    def write_text(path):
+        with open(path, "w") as text:
+            text.write("\n".join(lines) + "\n")
+
+    def compile_header(path):
+        built = subprocess.run(
+            command + ["-x", "c++-header", "-o", path, header],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        if built.returncode != 0:
+            raise OSError(built.stderr.decode("utf-8", "replace"))
+
+    try:
+        os.makedirs(os.path.dirname(header), exist_ok=True)
+        if not os.path.exists(header):
+            _write_atomically(header, write_text)
+        _write_atomically(header + ".gch", compile_header)
+    except OSError:
+        _PCH_FAILED.add(key)
+        return None
+    return header
+
+
+def _compile_unlocked(linker, location, cmodule):
     """``CLinker.compile_cmodule(location)`` without its lock: the same
-    steps (``g++`` into the private ``location``, then import the module).
-    Any other kind of linker compiles through its own method."""
+    steps (``g++`` into the private ``location``, then import the module),
+    with the precompiled header when there is one.  Any other kind of
+    linker compiles through its own method."""
     needed = ("get_dynamic_module", "c_compiler", "libraries", "compile_args",
               "header_dirs", "lib_dirs")
     if not all(hasattr(linker, name) for name in needed):
         return linker.compile_cmodule(location)
     mod = linker.get_dynamic_module()
+    src_code = mod.code()
+    preargs = linker.compile_args()
+    include_dirs = linker.header_dirs()
+    header = precompiled_header(cmodule, os.path.dirname(location), preargs,
+                                include_dirs, src_code)
+    if header is not None:
+        preargs = preargs + ["-include", header]
     try:
         return linker.c_compiler().compile_str(
-            module_name=mod.code_hash, src_code=mod.code(), location=location,
-            include_dirs=linker.header_dirs(), lib_dirs=linker.lib_dirs(),
-            libs=linker.libraries(), preargs=linker.compile_args())
+            module_name=mod.code_hash, src_code=src_code, location=location,
+            include_dirs=include_dirs, lib_dirs=linker.lib_dirs(),
+            libs=linker.libraries(), preargs=preargs)
     except Exception as error:
         error.args += (str(linker.fgraph),)  # as compile_cmodule does
         raise
@@ -97,7 +223,7 @@ def compile_outside_lock(cmodule):
         hash_key = hash(key)
         location = _private_workdir(self.dirname)
         try:
-            module = _compile_unlocked(lnk, location)
+            module = _compile_unlocked(lnk, location, cmodule)
         except BaseException:
             cmodule._rmtree(location, ignore_if_missing=True,
                             msg="exception during compilation")

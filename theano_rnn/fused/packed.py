@@ -1,4 +1,5 @@
-"""The per-step product ``h U`` of the fused loops, and their threads.
+"""The per-step products (``h U``, ``x_t W``) of the fused loops, and their
+threads.
 
 Why not one BLAS call per step
 ------------------------------
@@ -18,8 +19,9 @@ product (m x k times k x n)   OpenBLAS gemm  packed product
 32 x 512 times 512 x 128      41.6 us        16.9 us
 ============================  =============  ==============
 
-So the fused ops pack ``U`` (or ``U^T`` for the backward pass) once per call,
-with :c:func:`fused_pack`, into panels of ``NR`` columns: panel ``p`` holds
+So the fused ops pack ``U`` (or ``U^T`` for the backward pass; the forward
+ops also ``W``, for the step's ``x_t W``) once per call, with
+:c:func:`fused_pack`, into panels of ``NR`` columns: panel ``p`` holds
 columns ``p*NR .. p*NR+NR-1`` of every row, row after row, zero-padded at the
 right edge.  :c:func:`fused_packed_product` then computes ``C = A B`` (or
 ``C += A B``) block by block: a block of ``MR`` rows of ``C`` by one panel is

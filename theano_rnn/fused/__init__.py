@@ -34,7 +34,9 @@ One convention for the three cells
   along in the product -- and computes ``x_t W`` inside its loop, step by
   step, with ``W`` packed once per call next to ``U``, like cuDNN's RNN: the
   (T, B, nH) array ``x W`` is never written.  Measured faster than one BLAS
-  product before the loop (the README's "Where the time goes", item 9).
+  product before the loop for the LSTM with AVX-512 (the README's "Where
+  the time goes", item 9), and as fast for the GRU and the SimpleRNN on an
+  AVX2 machine (:mod:`theano_rnn.fused.gru`).
   The forward ops share :class:`~theano_rnn.fused._base.FusedForwardOp`
   (the node: every input in the upcast dtype of ``x`` and ``W``).
 * **Where the products are**: the ops run the loop and its small per-step

@@ -6,11 +6,11 @@ C code loops over time itself, with the per-step products ``x_t W`` and
 ``h U`` of :mod:`theano_rnn.fused.packed` and the batch split across
 threads, so the Python loop of ``theano.scan`` disappears.  The ops write
 PyTensor's hooks (``infer_shape(node, shapes)``, ``pullback``), which the
-runtime's ``COp`` translates for Theano.  On PyTensor they run their C code whatever the
-linker: under the C backend (``cvm``) as on Theano, and under the Numba
-linker (PyTensor's default) through a thunk of the same C code (see
-:func:`theano_rnn.runtime.pytensor_setup._register_c_thunk_for_numba`), at
-the same speed, never Numba's fallback to ``perform`` in object mode.
+runtime's ``COp`` translates for Theano.  On PyTensor they run their C code
+whatever the linker: under the C backend (``cvm``) as on Theano, and under
+the Numba linker (PyTensor's default) through a thunk of the same C code
+(see :func:`theano_rnn.runtime.pytensor_setup._register_c_thunk_for_numba`),
+at the same speed, never Numba's fallback to ``perform`` in object mode.
 This module gives them
 
 * the BLAS linkage the backend's own ``Gemm`` uses (``-lopenblas`` or NumPy's

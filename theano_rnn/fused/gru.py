@@ -24,7 +24,14 @@ and ``r`` columns, and the candidate's: with ``reset_after=False``
 ``(r * hin) U_h``, added to the ``h`` columns once ``r`` is known; with
 ``reset_after=True`` ``hin U_h``, kept apart (``hu_h``) since ``r``
 multiplies it.  The two forms thus pack ``U`` alike, as ``U_zr`` and
-``U_h``.
+``U_h``.  Against the projection by one BLAS product before the loop (this
+op's earlier form), on the 2-core AVX2 machine (AMD EPYC, no AVX-512,
+where the packed kernel is about as fast as OpenBLAS) under a load of 4-7,
+a layer of 128 units on (32, 100, 128) float32 inputs took, in CPU time
+per call (the median of 7 interleaved runs): prediction 28.4 ms in the
+loop, 26.7 ms before it; a training step 63.0 and 66.4 ms -- the same
+within that machine's noise (runs differed by 20%).  ``reset_after`` and
+the SimpleRNN measured the same.
 
 The per-step products (these, and those of the backward pass below) are
 those of :mod:`theano_rnn.fused.packed`: each op packs the matrices it

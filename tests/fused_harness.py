@@ -222,8 +222,8 @@ def check_split_across_threads(pair, rng, monkeypatch, batch=27):
     threads split rows, not sums).
 
     27 rows over 3 threads: 9 rows each, which the packed product takes as
-    a block of 8 rows (with AVX-512) and a single row; with 37 units the
-    packed U and U^T have full and partial panels."""
+    a block of 8 rows (with AVX-512) or two of 4, and a single row; with 37
+    units the packed U and U^T have full and partial panels."""
     dtype = pair.inputs[0].dtype
     monkeypatch.setenv("OPENBLAS_NUM_THREADS", "3")
     values = pair.random_inputs(rng, 6, batch)

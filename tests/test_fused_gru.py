@@ -55,11 +55,12 @@ class TestGRUAgainstScan(ScanComparisons):
                          ids=["gru", "gru_reset_after"])
 def test_fused_gru_verify_grad(float64, reset_after):
     rng = np.random.RandomState(42)
-    steps, batch, units = 4, 3, 2
+    steps, batch, features, units = 4, 3, 3, 2
     op = GRUForward(activation="tanh", recurrent_activation="sigmoid",
                     reset_after=reset_after, has_recurrent_mask=True,
                     has_mask=True)
-    values = [rng.randn(steps, batch, 3 * units), rng.randn(batch, units),
+    values = [rng.randn(steps, batch, features), rng.randn(batch, units),
+              rng.uniform(-0.8, 0.8, (features, 3 * units)),     # W
               rng.randn(units, 3 * units)]
     if reset_after:
         values.append(rng.randn(3 * units))
@@ -78,21 +79,26 @@ def test_a_wrong_shape_is_a_clear_error(implementation):
     op = GRUForward(activation="tanh", recurrent_activation="hard_sigmoid",
                     reset_after=False, has_recurrent_mask=False,
                     has_mask=False)
-    xw, h0, U = T.tensor3("xw"), T.matrix("h0"), T.matrix("U")
+    x, h0, W, U = T.tensor3("x"), T.matrix("h0"), T.matrix("W"), T.matrix("U")
     mode = C_MODE if implementation == "C" else python_mode()
-    f = theano.function([xw, h0, U], op(xw, h0, U)[0], mode=mode)
+    f = theano.function([x, h0, W, U], op(x, h0, W, U)[0], mode=mode)
     dtype = theano.config.floatX
+    x_value, W_value = np.zeros((5, 2, 3), dtype), np.zeros((3, 12), dtype)
+    h0_value, U_value = np.zeros((2, 4), dtype), np.zeros((4, 12), dtype)
+    assert f(x_value, h0_value, W_value, U_value).shape == (6, 2, 4)
     with pytest.raises(ValueError, match=r"GRUForward: h0 has shape "
                                          r"\(2, 3\), expected \(2, 4\)"):
-        f(np.zeros((5, 2, 12), dtype), np.zeros((2, 3), dtype),
-          np.zeros((4, 12), dtype))
+        f(x_value, np.zeros((2, 3), dtype), W_value, U_value)
+    with pytest.raises(ValueError, match=r"GRUForward: kernel has shape "
+                                         r"\(2, 12\), expected \(3, 12\)"):
+        f(x_value, h0_value, np.zeros((2, 12), dtype), U_value)
 
 
 def test_the_internal_outputs_have_no_gradient():
     op = GRUForward(activation="tanh", recurrent_activation="hard_sigmoid",
                     reset_after=False, has_recurrent_mask=False,
                     has_mask=False)
-    xw, h0, U = T.tensor3("xw"), T.matrix("h0"), T.matrix("U")
-    hs, gates, saved = op(xw, h0, U)
+    x, h0, W, U = T.tensor3("x"), T.matrix("h0"), T.matrix("W"), T.matrix("U")
+    hs, gates, saved = op(x, h0, W, U)
     with pytest.raises(NotImplementedError, match="internal outputs"):
         T.grad(gates.sum(), U)

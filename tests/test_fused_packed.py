@@ -1,7 +1,7 @@
 """The packed product and the thread split of :mod:`theano_rnn.fused.packed`
 with another register block than this machine's.
 
-The block has ``FUSED_MR`` rows: 8 with AVX-512, 2 otherwise, so a machine
+The block has ``FUSED_MR`` rows: 8 with AVX-512, 4 otherwise, so a machine
 only ever runs one of them.  Compiled with ``-DFUSED_MR=3`` (in a fresh
 process, whose compiled modules get their own cache keys), the fused cells
 must still compute what their scan path computes: 20 rows on 2 threads are

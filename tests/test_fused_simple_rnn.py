@@ -23,17 +23,20 @@ class TestSimpleRNNAgainstScan(ScanComparisons):
         "rnn": ({}, {}),
         "rnn-masked-dropout-backwards": (
             {}, {"use_mask": True, "use_rmask": True, "go_backwards": True}),
-        "rnn-relu-masked": ({"activation": "relu"}, {"use_mask": True}),
+        # without a bias the op gets x and W themselves, not [x, 1], [W; b]
+        "rnn-relu-masked-no-bias": ({"activation": "relu", "use_bias": False},
+                                    {"use_mask": True}),
     }
     DROPOUT_CASES = ["rnn-masked-dropout-backwards"]
 
 
 def test_fused_simple_rnn_verify_grad(float64):
     rng = np.random.RandomState(42)
-    steps, batch, units = 4, 3, 2
+    steps, batch, features, units = 4, 3, 3, 2
     op = SimpleRNNForward(activation="tanh", has_recurrent_mask=True,
                           has_mask=True)
-    values = [rng.randn(steps, batch, units), rng.randn(batch, units),
+    values = [rng.randn(steps, batch, features), rng.randn(batch, units),
+              rng.uniform(-0.8, 0.8, (features, units)),           # W
               rng.randn(units, units), rng.uniform(0.5, 1.5, (batch, units))]
     mask = T.constant(time_mask(steps, batch, rng))
     theano.gradient.verify_grad(lambda *args: op(*(list(args) + [mask])),

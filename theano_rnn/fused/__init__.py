@@ -7,8 +7,8 @@ per-step slicing and the recomputation of the forward pass inside the
 gradient's scan cost more than the arithmetic.  This package is the fast
 path the recurrent layers take when they can (``implementation='auto'``):
 for each cell an op whose C code runs the loop over time, with the per-step
-products (``h_{t-1} U``; for the LSTM also ``x_t W``) inside the loop, and an
-op for its gradient.  They compute the same function as the scan path, with
+products (``x_t W`` and ``h_{t-1} U``) inside the loop, and an op for its
+gradient.  They compute the same function as the scan path, with
 the same gate order, masks, dropout and the same float32 ``tanh``, and
 ``tests/test_fused_<cell>.py`` compare them.
 
@@ -28,18 +28,27 @@ One convention for the three cells
   kernel, the masks, the saved arrays and the gradients of ``hs`` (and
   ``cs``), and returns ``dxw``, the gradient of the step's pre-activations
   (T, B, nH), and those of ``h0`` (``c0``) and of the recurrent mask.
+* **Inputs**: the forward op takes the inputs ``x`` (T, B, D) and the
+  kernel ``W`` (D, nH) -- ``[x, 1]`` and ``[W; b]`` when the cell has a bias
+  (:func:`~theano_rnn.fused._base.input_factors`), so that the bias rides
+  along in the product -- and computes ``x_t W`` inside its loop, step by
+  step, with ``W`` packed once per call next to ``U``, like cuDNN's RNN: the
+  (T, B, nH) array ``x W`` is never written.  Measured faster than one BLAS
+  product before the loop for the LSTM with AVX-512 (the README's "Where
+  the time goes", item 9), and as fast for the GRU and the SimpleRNN on an
+  AVX2 machine (:mod:`theano_rnn.fused.gru`).
+  The forward ops share :class:`~theano_rnn.fused._base.FusedForwardOp`
+  (the node: every input in the upcast dtype of ``x`` and ``W``).
 * **Where the products are**: the ops run the loop and its small per-step
   products (:mod:`theano_rnn.fused.packed`); every large product over all
-  steps -- ``dU = (hs[:-1] * rmask)^T dxw``, and for the LSTM
-  ``dx = dxw W^T`` and ``dW = x^T dxw`` -- is a ``T.dot`` in the graph, one
-  BLAS call each, where Theano can also schedule it.
-* **Inputs**: the GRU and the SimpleRNN take ``xw = x W + b``, computed by
-  one BLAS product before the loop (:meth:`project_inputs` of the cell);
-  the LSTM takes ``[x, 1]`` and ``[W; b]`` and computes ``x_t W`` inside its
-  loop with the packed product (never writing the (T, B, 4H) array ``xw``),
-  measured faster (the README's "Where the time goes", item 9: prediction
-  4.6 -> 2.3 ms, training 16 -> 14 ms).  That is the direction to unify in;
-  the GRU and the SimpleRNN have not been moved to it yet.
+  steps -- ``dx = dxw W^T``, ``dW = x^T dxw``
+  (:func:`~theano_rnn.fused._base.input_gradients`) and
+  ``dU = (hs[:-1] * rmask)^T dxw`` -- is a ``T.dot`` in the graph, one
+  BLAS call each, where Theano can also schedule it.  (The GRU's ``dU``
+  differs in form: the left factor of its candidate's product is
+  ``r * hin``, and with ``reset_after`` its recurrent bias sits inside
+  ``r * (hin U_h + b_rec_h)``, for which its backward op also returns
+  ``dhu`` and ``db_rec``; see :mod:`theano_rnn.fused.gru`.)
 * **C++**: sizes and indices are ``npy_intp`` (cast to ``int`` only at the
   calls of the packed product); errors are ``ValueError``\ s naming the op
   and the input as the layers name it (``kernel``, ``recurrent_kernel``,

@@ -2,15 +2,15 @@
 
 Every fused recurrence is a :class:`FusedRecurrenceOp`: a ``COp`` (of
 :mod:`theano_rnn.runtime`, the same code on theano-pymc and PyTensor) whose
-C code loops over time itself, with the per-step product ``h U`` of
-:mod:`theano_rnn.fused.packed` and the batch split across threads, so the
-Python loop of ``theano.scan`` disappears.  The ops write PyTensor's hooks
-(``infer_shape(node, shapes)``, ``pullback``), which the runtime's ``COp``
-translates for Theano.  On PyTensor they run their C code whatever the
-linker: under the C backend (``cvm``) as on Theano, and under the Numba
-linker (PyTensor's default) through a thunk of the same C code (see
-:func:`theano_rnn.runtime.pytensor_setup._register_c_thunk_for_numba`), at
-the same speed, never Numba's fallback to ``perform`` in object mode.
+C code loops over time itself, with the per-step products ``x_t W`` and
+``h U`` of :mod:`theano_rnn.fused.packed` and the batch split across
+threads, so the Python loop of ``theano.scan`` disappears.  The ops write
+PyTensor's hooks (``infer_shape(node, shapes)``, ``pullback``), which the
+runtime's ``COp`` translates for Theano.  On PyTensor they run their C code
+whatever the linker: under the C backend (``cvm``) as on Theano, and under
+the Numba linker (PyTensor's default) through a thunk of the same C code
+(see :func:`theano_rnn.runtime.pytensor_setup._register_c_thunk_for_numba`),
+at the same speed, never Numba's fallback to ``perform`` in object mode.
 This module gives them
 
 * the BLAS linkage the backend's own ``Gemm`` uses (``-lopenblas`` or NumPy's
@@ -26,12 +26,17 @@ This module gives them
 * :func:`c_dtype`, the C type name of a Theano dtype;
 * :class:`FusedLoopOp`, the Python side of the SimpleRNN, LSTM and GRU ops
   (optional inputs and outputs, the call of one templated C++ function),
-  and the NumPy versions of the activations for ``perform``.
+  and :class:`FusedForwardOp`, what their forward ops add (the inputs
+  ``x`` and ``W``, whose product they compute step by step);
+* the factors of that product (:func:`input_factors`, ``[x, 1]`` and
+  ``[W; b]``) and the large products of the gradients, left to the graph
+  (:func:`input_gradients`, :func:`weight_gradient`);
+* the NumPy versions of the activations for ``perform``.
 """
 import numpy as np
 from ..runtime import COp, T, blas, theano, unbroadcast
 
-from ..fastmath import tanh_float32
+from ..fastmath import affine_factors, tanh_float32
 from . import sources
 
 #: Activations the fused C code implements; other ones fall back to scan.
@@ -217,6 +222,45 @@ def flat(x):
     return x.reshape((-1, x.shape[-1]))
 
 
+# ---------------------------------------------------------------------------
+# The input projection, inside the forward loops, and its gradients
+# ---------------------------------------------------------------------------
+
+def input_factors(cell, x):
+    """The inputs ``x`` and ``W`` of a cell's forward op, which computes
+    ``x_t W`` at every step: ``[x, 1]`` and ``[W; b]``
+    (:func:`theano_rnn.fastmath.affine_factors`, ``b`` the cell's
+    ``input_bias``) when the cell has a bias, so that the bias rides along
+    in the product, else ``x`` and the kernel."""
+    x = T.as_tensor_variable(x)
+    if cell.use_bias:
+        return affine_factors(x, cell.kernel, cell.input_bias)
+    return x, cell.kernel
+
+
+def weight_gradient(a, d):
+    """The gradient of ``M`` in the products ``a_t M`` of all steps, from
+    their gradient ``d``: ``a^T d``, with the (T, B, .) tensors ``a`` and
+    ``d`` seen as (T B, .) matrices -- one large product over all steps,
+    left to the graph (one BLAS call), never a per-step product."""
+    return T.dot(flat(a).T, flat(d))
+
+
+def input_gradients(x, W, dxw):
+    """``(dx, dW)``, the gradients of the inputs ``x`` (T, B, D) and ``W``
+    (D, nH) of a forward op from ``dxw`` (T, B, nH), the gradient of the
+    steps' ``x_t W``: ``dx = dxw W^T`` and ``dW = x^T dxw``, two large
+    products in the graph."""
+    return T.dot(dxw, W.T), weight_gradient(x, dxw)
+
+
+def recurrent_inputs(hs, rmask):
+    """Every step's recurrent input ``h_{t-1} * rmask`` (T, B, H), from the
+    forward op's ``hs`` (T + 1, B, H) and the recurrent mask or ``None``:
+    the left factor of ``dU``."""
+    return hs[:-1] if rmask is None else hs[:-1] * rmask
+
+
 class FusedLoopOp(FusedRecurrenceOp):
     """What the SimpleRNN, LSTM and GRU ops share.
 
@@ -224,8 +268,9 @@ class FusedLoopOp(FusedRecurrenceOp):
     ``c_support_code``::
 
         if (fused_gru_forward<float, fused_act_hard_sigmoid<float>,
-                              fused_act_tanh<float> >(xw, h0, U, NULL, NULL,
-                                                      &hs, &gates, &rh) != 0)
+                              fused_act_tanh<float> >(x, h0, W, U, NULL,
+                                                      NULL, NULL, &hs,
+                                                      &gates, &saved) != 0)
             fail;
 
     which takes every possible input (``NULL`` for an absent optional one)
@@ -317,3 +362,24 @@ class FusedLoopOp(FusedRecurrenceOp):
         """ % {"function": self.c_function, "template": ", ".join(template),
                "arguments": ",\n                ".join(arguments),
                "fail": sub["fail"]}
+
+
+class FusedForwardOp(FusedLoopOp):
+    """What the forward ops of the three cells share: the inputs ``x``
+    (T, B, D) and ``W`` (D, nH), whose product the op computes step by step
+    (:func:`input_factors` gives them, :func:`input_gradients` their
+    gradients), the states and the recurrent weights; outputs that are all
+    3-D, the time mask, ``mask``, being the one input none of them can be
+    differentiated with respect to.  Every input is cast to the upcast dtype
+    of ``x`` and ``W``, which must be float32 or float64."""
+
+    def make_node(self, *inputs):
+        i = self.named_inputs(self.check_inputs(inputs))
+        dtype = common_dtype(i["x"], i["W"])
+        c_dtype(dtype)                      # float32 or float64, or TypeError
+        return Apply(self, as_tensors(dtype, *inputs),
+                     [tensor(dtype, 3) for _ in self.output_names])
+
+    def connection_pattern(self, node):
+        return [[name != "mask"] * len(self.output_names)
+                for name in self.present_inputs]

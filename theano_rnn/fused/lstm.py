@@ -103,17 +103,18 @@ the input (as the layers name it: ``kernel``, ``recurrent_kernel``,
 import numpy as np
 from ..runtime import T
 
-from .. import fastmath
-from ._base import (Apply, FusedLoopOp, as_tensors, c_dtype,
-                    check_internal_gradients, common_dtype, disconnected, flat,
-                    no_second_derivatives, np_activation, np_activation_grad,
-                    np_check_shapes, np_keep, output_gradient, tensor)
+from ._base import (Apply, FusedForwardOp, FusedLoopOp, as_tensors, c_dtype,
+                    check_internal_gradients, disconnected, input_factors,
+                    input_gradients, no_second_derivatives, np_activation,
+                    np_activation_grad, np_check_shapes, np_keep,
+                    output_gradient, recurrent_inputs, tensor,
+                    weight_gradient)
 
 _PROPS = ("activation", "recurrent_activation", "has_recurrent_mask",
           "has_mask")
 
 
-class LSTMForward(FusedLoopOp):
+class LSTMForward(FusedForwardOp):
     """The LSTM over all time steps: ``(x, h0, c0, W, U[, rmask][, mask])
     -> (hs, cs, gates)`` (see the module docstring).
 
@@ -139,22 +140,11 @@ class LSTMForward(FusedLoopOp):
     csrc = FusedLoopOp.csrc + ("lstm.h",)
     code_version = (10,)
 
-    def make_node(self, *inputs):
-        i = self.named_inputs(self.check_inputs(inputs))
-        dtype = common_dtype(i["x"], i["W"])
-        c_dtype(dtype)                      # float32 or float64, or TypeError
-        inputs = as_tensors(dtype, *inputs)
-        return Apply(self, inputs, [tensor(dtype, 3) for _ in range(3)])
-
     def infer_shape(self, node, shapes):
         s = self.named_inputs(shapes)
         x, W, U = s["x"], s["W"], s["U"]
         hs = (x[0] + 1, x[1], U[0])
         return [hs, hs, (x[0], x[1], W[1])]
-
-    def connection_pattern(self, node):
-        # the time mask is not differentiable
-        return [[name != "mask"] * 3 for name in self.present_inputs]
 
     def perform(self, node, inputs, outputs):
         i = self.named_inputs(inputs)
@@ -203,11 +193,10 @@ class LSTMForward(FusedLoopOp):
                                               backward.present_inputs]))
         # The three large products of the weight gradients are left to
         # Theano (one BLAS call each), as for the GRU and the SimpleRNN.
-        dxw = flat(d["dxw"])                         # (TB, 4H)
-        hin = hs[:-1] if i["rmask"] is None else hs[:-1] * i["rmask"]
-        gradients = {"x": T.dot(d["dxw"], i["W"].T),
-                     "W": T.dot(flat(i["x"]).T, dxw),
-                     "U": T.dot(flat(hin).T, dxw),
+        dx, dW = input_gradients(i["x"], i["W"], d["dxw"])
+        hin = recurrent_inputs(hs, i["rmask"])
+        gradients = {"x": dx, "W": dW,
+                     "U": weight_gradient(hin, d["dxw"]),
                      "h0": d["dh0"], "c0": d["dc0"], "rmask": d["drmask"],
                      "mask": disconnected()}
         return [gradients[n] for n in self.present_inputs]
@@ -310,11 +299,7 @@ def fused_lstm(cell, x, initial_states, recurrent_mask=None, mask=None):
 
     Returns ``(hs (time, batch, units), [h_last, c_last])``.
     """
-    x = T.as_tensor_variable(x)
-    if cell.use_bias:
-        x, W = fastmath.affine_factors(x, cell.kernel, cell.input_bias)
-    else:
-        W = cell.kernel
+    x, W = input_factors(cell, x)
     op = LSTMForward(activation=cell.activation.__name__,
                      recurrent_activation=cell.recurrent_activation.__name__,
                      has_recurrent_mask=recurrent_mask is not None,

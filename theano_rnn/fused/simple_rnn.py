@@ -4,14 +4,18 @@ The recurrence (:func:`theano_rnn.cells.simple_rnn_step` under
 :func:`theano_rnn.recurrence.rnn`), for ``t = 0 .. T-1``::
 
     hin_t  = h_{t-1} * rmask         recurrent dropout (rmask = 1 without)
-    y_t    = act(xw_t + hin_t U)     (batch, units)
+    y_t    = act(x_t W + b + hin_t U)     (batch, units)
     h_t    = m_t ? y_t : h_{t-1}     padded steps (m_t = 0) keep the state
 
-with ``xw`` = ``x W + b`` for all steps, computed before the loop.
+The op computes ``x_t W + b`` itself, step by step, as the LSTM's op does
+(:mod:`theano_rnn.fused.lstm`): it gets ``[x, 1]`` and ``[W; b]``
+(:func:`~theano_rnn.fused._base.input_factors`; ``x`` and ``W`` without a
+bias), so a step is two products into ``h_t``'s row, ``x_t W`` and then
+``+ hin_t U``, and the (T, B, H) array ``x W`` is never written.
 
 Forward op, :class:`SimpleRNNForward`
-    inputs  ``xw (T, B, H)``, ``h0 (B, H)``, ``U (H, H)``, optionally
-            ``rmask (B, H)`` and ``mask (T, B)``;
+    inputs  ``x (T, B, D)``, ``h0 (B, H)``, ``W (D, H)``, ``U (H, H)``,
+            optionally ``rmask (B, H)`` and ``mask (T, B)``;
     output  ``hs (T + 1, B, H)``: ``hs[0] = h0``, ``hs[t + 1] = h_t``.
 
     Keeping ``h0`` as row 0 gives the backward pass ``h_{t-1}`` for every step
@@ -23,26 +27,27 @@ Forward op, :class:`SimpleRNNForward`
 Backward op, :class:`SimpleRNNBackward`, for ``t = T-1 .. 0``, with ``dh``
 the gradient reaching ``h_t`` (from the outputs and from step ``t + 1``)::
 
-    dy_t     = m_t ? dh * act'(h_t) : 0      = d xw_t, the gradient of xw
+    dy_t     = m_t ? dh * act'(h_t) : 0      = dxw_t, the gradient of x_t W
     dhin_t   = dy_t U^T                      the only product per step
     dh       = m_t ? dhin_t * rmask : dh     (+ the output gradient of h_{t-1})
     drmask  += dhin_t * h_{t-1}
 
-    outputs ``d xw (T, B, H)``, ``dh0 (B, H)``, and ``drmask (B, H)`` when
+    outputs ``dxw (T, B, H)``, ``dh0 (B, H)``, and ``drmask (B, H)`` when
     there is a recurrent mask.
 
-The per-step products ``hin_t U`` and ``dy_t U^T`` are those of
-:mod:`theano_rnn.fused.packed`: each op packs ``U`` (the backward op ``U^T``)
-once per call, and splits the batch across threads, each thread running
-every step for its own rows (the rows are independent through the whole
-recurrence, so the threads never wait for each other).
+The per-step products ``x_t W``, ``hin_t U`` and ``dy_t U^T`` are those of
+:mod:`theano_rnn.fused.packed`: each op packs ``W`` and ``U`` (the backward
+op ``U^T``) once per call, and splits the batch across threads, each thread
+running every step for its own rows (the rows are independent through the
+whole recurrence, so the threads never wait for each other).
 
-The weight gradient is not a per-step product: it is one large matrix
-product over all steps, done in plain Theano outside the op, where BLAS is
-at its most efficient::
+The weight and input gradients are not per-step products: they are large
+matrix products over all steps, done in plain Theano outside the op, where
+BLAS is at its most efficient, as for the LSTM and the GRU::
 
-    dU = sum_t hin_t^T dy_t = Hin^T dY      with Hin = hs[:-1] * rmask
-         (H, T*B) x (T*B, H)                     and dY = d xw, both flattened
+    dx = dY W^T     dW = X^T dY     dU = Hin^T dY
+    with dY = dxw, X = x, Hin = hs[:-1] * rmask flattened to T*B rows
+    (with [x, 1], dW holds db)
 
 The gradient of the time mask is disconnected (it is data, not a
 parameter).  The recurrent dropout mask gets its true gradient (its
@@ -51,63 +56,58 @@ complete and ``verify_grad`` can check all of it.
 
 The C++ of both ops is ``csrc/simple_rnn.h``.  What the three cells share
 (C++ helpers for inputs, outputs and activations, the activations in NumPy
-for ``perform``, and :class:`~theano_rnn.fused._base.FusedLoopOp`, the
-Python side of the ops) is in :mod:`theano_rnn.fused._base`.
+for ``perform``, the input projection's factors and gradients, and
+:class:`~theano_rnn.fused._base.FusedLoopOp`, the Python side of the ops) is
+in :mod:`theano_rnn.fused._base`.
 """
 import numpy as np
 from ..runtime import T
 
-from ._base import (Apply, FusedLoopOp, as_tensors, common_dtype, disconnected,
-                    flat, no_second_derivatives, np_activation,
-                    np_activation_grad, np_check_shapes, np_keep,
-                    output_gradient, tensor)
+from ._base import (Apply, FusedForwardOp, FusedLoopOp, disconnected,
+                    input_factors, input_gradients, no_second_derivatives,
+                    np_activation, np_activation_grad, np_check_shapes,
+                    np_keep, output_gradient, recurrent_inputs, tensor,
+                    weight_gradient)
 
 
-# ---------------------------------------------------------------------------
-# The SimpleRNN
-# ---------------------------------------------------------------------------
-
-class SimpleRNNForward(FusedLoopOp):
-    """The SimpleRNN loop: ``(xw, h0, U[, rmask][, mask]) -> hs (T+1, B, H)``
-    with ``hs[0] = h0`` (see the module docstring)."""
+class SimpleRNNForward(FusedForwardOp):
+    """The SimpleRNN loop: ``(x, h0, W, U[, rmask][, mask]) -> hs (T+1, B,
+    H)`` with ``hs[0] = h0`` (see the module docstring).  The op computes the
+    input projection ``x W`` itself; :func:`fused_simple_rnn` passes
+    ``[x, 1]`` and ``[W; b]`` when the cell has a bias."""
 
     __props__ = ("activation", "has_recurrent_mask", "has_mask")
-    input_names = ("xw", "h0", "U", "rmask", "mask")
+    input_names = ("x", "h0", "W", "U", "rmask", "mask")
     output_names = ("hs",)
     optional_inputs = {"rmask": "has_recurrent_mask", "mask": "has_mask"}
     c_function = "fused_simple_rnn_forward"
     activation_props = ("activation",)
     csrc = FusedLoopOp.csrc + ("simple_rnn.h",)
-    code_version = (4,)
-
-    def make_node(self, *inputs):
-        i = self.named_inputs(self.check_inputs(inputs))
-        dtype = common_dtype(i["xw"], i["h0"], i["U"])
-        inputs = as_tensors(dtype, *inputs)
-        return Apply(self, inputs, [tensor(dtype, 3)])
+    code_version = (5,)
 
     def infer_shape(self, node, shapes):
-        xw = shapes[0]
-        return [(xw[0] + 1, xw[1], xw[2])]
-
-    def connection_pattern(self, node):
-        return [[name != "mask"] for name in self.present_inputs]
+        s = self.named_inputs(shapes)
+        x, U = s["x"], s["U"]
+        return [(x[0] + 1, x[1], U[0])]
 
     def perform(self, node, inputs, outputs):
         i = self.named_inputs(inputs)
-        xw, h0, U, rmask, mask = (i[n] for n in self.input_names)
-        np_check_shapes(self, {"xw": (xw, (None, None, None))})
-        T_, B, H = xw.shape
-        np_check_shapes(self, {"recurrent_kernel": (U, (H, H)),
-                               "h0": (h0, (B, H)),
-                               "recurrent_mask": (rmask, (B, H)),
-                               "mask": (mask, (T_, B))})
-        hs = np.empty((xw.shape[0] + 1,) + h0.shape, dtype=xw.dtype)
+        x, h0, W, U, rmask, mask = (i[n] for n in self.input_names)
+        np_check_shapes(self, {"x": (x, (None, None, None)),
+                               "recurrent_kernel": (U, (None, None))})
+        n_steps, batch, D = x.shape
+        H = U.shape[0]
+        np_check_shapes(self, {"kernel": (W, (D, H)),
+                               "recurrent_kernel": (U, (H, H)),
+                               "h0": (h0, (batch, H)),
+                               "recurrent_mask": (rmask, (batch, H)),
+                               "mask": (mask, (n_steps, batch))})
+        hs = np.empty((n_steps + 1, batch, H), dtype=x.dtype)
         hs[0] = h0
-        for t in range(xw.shape[0]):
+        for t in range(n_steps):
             hin = hs[t] if rmask is None else hs[t] * rmask
-            y = np_activation(self.activation, xw[t] + hin.dot(U))
-            hs[t + 1] = np.where(np_keep(mask, t, len(y)), y, hs[t])
+            y = np_activation(self.activation, x[t].dot(W) + hin.dot(U))
+            hs[t + 1] = np.where(np_keep(mask, t, batch), y, hs[t])
         outputs[0][0] = hs
 
     def pullback(self, inputs, outputs, output_gradients):
@@ -121,9 +121,10 @@ class SimpleRNNForward(FusedLoopOp):
         backward_inputs = [i["U"], i["rmask"], i["mask"], hs, dhs]
         d = grad_op.named_outputs(grad_op(*[v for v in backward_inputs
                                             if v is not None]))
-        hin = hs[:-1] if i["rmask"] is None else hs[:-1] * i["rmask"]
-        gradients = {"xw": d["dxw"], "h0": d["dh0"],
-                     "U": T.dot(flat(hin).T, flat(d["dxw"])),  # (H, TB)(TB, H)
+        dx, dW = input_gradients(i["x"], i["W"], d["dxw"])
+        hin = recurrent_inputs(hs, i["rmask"])
+        gradients = {"x": dx, "W": dW, "h0": d["dh0"],
+                     "U": weight_gradient(hin, d["dxw"]),
                      "rmask": d["drmask"],
                      "mask": disconnected()}
         return [gradients[n] for n in self.present_inputs]
@@ -131,7 +132,7 @@ class SimpleRNNForward(FusedLoopOp):
 
 class SimpleRNNBackward(FusedLoopOp):
     """The SimpleRNN's backward loop: ``(U[, rmask][, mask], hs, dhs) ->
-    (d xw, dh0[, drmask])`` (see the module docstring)."""
+    (dxw, dh0[, drmask])`` (see the module docstring)."""
 
     __props__ = ("activation", "has_recurrent_mask", "has_mask")
     input_names = ("U", "rmask", "mask", "hs", "dhs")
@@ -189,18 +190,18 @@ class SimpleRNNBackward(FusedLoopOp):
 def fused_simple_rnn(cell, x, initial_states, recurrent_mask=None,
                      mask=None):
     """``rnn(cell.step, cell.project_inputs(x), initial_states, ...)`` with
-    the loop as one op.
+    the loop, and the input projection, as one op.
 
     ``x`` (time, batch, features) time-major, already reversed for
     ``go_backwards``; ``mask`` (time, batch) of any dtype or ``None``;
     ``recurrent_mask`` (batch, units) or ``None``.  Returns
     ``(outputs (time, batch, units), [h_last])``.
     """
-    xw = cell.project_inputs(x)                  # (time, batch, units)
+    x, W = input_factors(cell, x)                # [x, 1], [W; b]
     op = SimpleRNNForward(activation=cell.activation.__name__,
                           has_recurrent_mask=recurrent_mask is not None,
                           has_mask=mask is not None)
-    inputs = [xw, initial_states[0], cell.recurrent_kernel, recurrent_mask,
+    inputs = [x, initial_states[0], W, cell.recurrent_kernel, recurrent_mask,
               mask]
     hs = op(*[v for v in inputs if v is not None])  # (time + 1, batch, units)
     return hs[1:], [hs[-1]]

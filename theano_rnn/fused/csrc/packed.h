@@ -11,21 +11,40 @@
 #include <thread>
 #include <vector>
 
-/* FUSED_MR: the rows of C in one register block.  A definition on the
-   compiler's command line (-DFUSED_MR=3) overrides the choice below; the
-   tests use it to check other block shapes than this machine's. */
+/* FUSED_VECTOR_BYTES: the width of one SIMD register of the target: 64
+   bytes with AVX-512, 32 with AVX, 16 otherwise (SSE, NEON).  A GCC vector
+   wider than the target's registers is not split into them: on an AVX2
+   machine 64-byte vectors ran the product at 1.6 GFLOP/s, 32-byte ones at
+   40 (see packed.py). */
+#ifndef FUSED_VECTOR_BYTES
+#if defined(__AVX512F__)
+#define FUSED_VECTOR_BYTES 64
+#elif defined(__AVX__)
+#define FUSED_VECTOR_BYTES 32
+#else
+#define FUSED_VECTOR_BYTES 16
+#endif
+#endif
+
+/* FUSED_MR: the rows of C in one register block, whose 2 * FUSED_MR
+   accumulators take half the SIMD registers: 8 rows with AVX-512 (32
+   registers), 4 otherwise (16).  A definition on the compiler's command
+   line (-DFUSED_MR=3) overrides the choice; the tests use it to check
+   other block shapes than this machine's. */
 #ifndef FUSED_MR
 #ifdef __AVX512F__
 #define FUSED_MR 8
 #else
-#define FUSED_MR 2
+#define FUSED_MR 4
 #endif
 #endif
 
-/* A SIMD vector of 64 bytes of T and the panel width NR (two vectors). */
+/* A SIMD vector of T (one register) and the panel width NR (two
+   vectors). */
 template<typename T> struct fused_vec {
-    typedef T type __attribute__((vector_size(64)));
-    enum { width = 64 / sizeof(T), panel = 2 * (64 / sizeof(T)) };
+    typedef T type __attribute__((vector_size(FUSED_VECTOR_BYTES)));
+    enum { width = FUSED_VECTOR_BYTES / sizeof(T),
+           panel = 2 * (FUSED_VECTOR_BYTES / sizeof(T)) };
 };
 
 /* The number of elements fused_pack writes for a k x n matrix. */

@@ -10,33 +10,37 @@
 #include "packed.h"
 
 /* The forward loop for rows (samples) r0 .. r1-1 of the batch.  Shapes:
-   x (n_steps, batch, H), packed_U: U (H, H) packed by fused_pack, rm
-   (batch, H) or NULL, m (n_steps, batch) or NULL, hs (n_steps+1, batch, H)
-   with hs[0] = h0 already written; hin_buffer (batch, H) is used with a
-   recurrent mask.  The rows are independent through the whole recurrence:
-   this reads and writes rows r0 .. r1-1 of every array and nothing else,
-   so threads given disjoint row ranges run it side by side. */
+   x (n_steps, batch, D), packed_W, packed_U: W (D, H) and U (H, H) packed
+   by fused_pack, rm (batch, H) or NULL, m (n_steps, batch) or NULL, hs
+   (n_steps+1, batch, H) with hs[0] = h0 already written; hin_buffer
+   (batch, H) is used with a recurrent mask.  The rows are independent
+   through the whole recurrence: this reads and writes rows r0 .. r1-1 of
+   every array and nothing else, so threads given disjoint row ranges run
+   it side by side.  The input projection x_t W is done here, step by step,
+   as in the LSTM's loop (see lstm.h). */
 template<typename T, class ACT>
 __attribute__((noinline)) static void fused_simple_rnn_forward_rows(
     npy_intp r0, npy_intp r1, npy_intp n_steps, npy_intp batch, npy_intp H,
-    const T *x, const T *packed_U, const T *rm, const T *m, T *hs,
-    T *hin_buffer)
+    npy_intp D, const T *x, const T *packed_W, const T *packed_U,
+    const T *rm, const T *m, T *hs, T *hin_buffer)
 {
-    const npy_intp BH = batch * H, lo = r0 * H, hi = r1 * H;
+    const npy_intp BH = batch * H, BD = batch * D, lo = r0 * H, hi = r1 * H;
+    const int rows = (int)(r1 - r0);
     for (npy_intp t = 0; t < n_steps; ++t) {
         const T *h_prev = hs + t * BH;                 /* (B, H) */
         T *h = hs + (t + 1) * BH;                      /* (B, H) */
-        const T *x_t = x + t * BH;                     /* (B, H) */
         const T *hin = fused_masked_state(h_prev, rm, hin_buffer, lo, hi);
-        /* h = hin U      (rows, H) x (H, H); xw_t is added below */
-        fused_packed_product<T>((int)(r1 - r0), (int)H, (int)H, hin + lo,
-                                (int)H, packed_U, h + lo, (int)H, false);
+        /* h = x_t W + hin U      (rows, D) x (D, H) + (rows, H) x (H, H);
+           the activation is applied below */
+        fused_packed_product<T>(rows, (int)H, (int)D, x + t * BD + r0 * D,
+                                (int)D, packed_W, h + lo, (int)H, false);
+        fused_packed_product<T>(rows, (int)H, (int)H, hin + lo, (int)H,
+                                packed_U, h + lo, (int)H, true);
         for (npy_intp b = r0; b < r1; ++b) {
             T *__restrict__ hb = h + b * H;
-            const T *__restrict__ xb = x_t + b * H;
             if (m == NULL || m[t * batch + b] != 0)
                 for (npy_intp j = 0; j < H; ++j)
-                    hb[j] = ACT::f(xb[j] + hb[j]);
+                    hb[j] = ACT::f(hb[j]);
             else
                 memcpy(hb, h_prev + b * H, sizeof(T) * H);  /* padding */
         }
@@ -44,52 +48,61 @@ __attribute__((noinline)) static void fused_simple_rnn_forward_rows(
 }
 
 /* Forward: hs (T+1, B, H), hs[0] = h0,
-   hs[t+1] = m_t ? act(xw_t + hin U) : hs[t].  U is packed once, then the
-   batch is split across threads (fused_parallel), each running every step
-   for its rows. */
+   hs[t+1] = m_t ? act(x_t W + hin U) : hs[t], from x (T, B, D), h0
+   (B, H), W (D, H), U (H, H), rmask (B, H) or NULL and mask (T, B) or NULL.
+   W and U are packed once, then the batch is split across threads
+   (fused_parallel), each running every step for its rows. */
 template<typename T, class ACT>
 static int fused_simple_rnn_forward(
-    PyArrayObject *xw_, PyArrayObject *h0_, PyArrayObject *U_,
-    PyArrayObject *rmask_, PyArrayObject *mask_, PyArrayObject **hs_)
+    PyArrayObject *x_, PyArrayObject *h0_, PyArrayObject *W_,
+    PyArrayObject *U_, PyArrayObject *rmask_, PyArrayObject *mask_,
+    PyArrayObject **hs_)
 {
     const char *op = "SimpleRNNForward";
-    FusedInput xw(xw_), h0(h0_), U(U_), rmask(rmask_), mask(mask_);
-    if (xw.failed || h0.failed || U.failed || rmask.failed || mask.failed)
+    FusedInput x(x_), h0(h0_), W(W_), U(U_), rmask(rmask_), mask(mask_);
+    if (x.failed || h0.failed || W.failed || U.failed || rmask.failed ||
+            mask.failed)
         return -1;
     const npy_intp any3[3] = {-1, -1, -1};
-    if (fused_check_shape(op, "xw", xw.array, 3, any3))
+    if (fused_check_shape(op, "x", x.array, 3, any3) ||
+            fused_check_shape(op, "recurrent_kernel", U.array, 2, any3))
         return -1;
-    const npy_intp n_steps = xw.dim(0), batch = xw.dim(1), units = xw.dim(2);
-    const npy_intp s_U[2] = {units, units}, s_h[2] = {batch, units};
+    const npy_intp n_steps = x.dim(0), batch = x.dim(1), D = x.dim(2);
+    const npy_intp H = U.dim(0), BH = batch * H;
+    const npy_intp s_W[2] = {D, H}, s_U[2] = {H, H}, s_h[2] = {batch, H};
     const npy_intp s_mask[2] = {n_steps, batch};
-    if (fused_check_shape(op, "recurrent_kernel", U.array, 2, s_U) ||
+    if (fused_check_shape(op, "kernel", W.array, 2, s_W) ||
+        fused_check_shape(op, "recurrent_kernel", U.array, 2, s_U) ||
         fused_check_shape(op, "h0", h0.array, 2, s_h) ||
         (rmask.array && fused_check_shape(op, "recurrent_mask", rmask.array,
                                           2, s_h)) ||
         (mask.array && fused_check_shape(op, "mask", mask.array, 2, s_mask)))
         return -1;
-    const npy_intp s_hs[3] = {n_steps + 1, batch, units};
-    if (fused_output(hs_, 3, s_hs, PyArray_TYPE(xw.array)))
+    const npy_intp s_hs[3] = {n_steps + 1, batch, H};
+    if (fused_output(hs_, 3, s_hs, PyArray_TYPE(x.array)))
         return -1;
 
-    const npy_intp H = units, BH = batch * units;
-    const T *x = xw.data<T>(), *u = U.data<T>(), *rm = rmask.data<T>();
-    const T *m = mask.data<T>();
+    const T *xd = x.data<T>(), *rm = rmask.data<T>(), *m = mask.data<T>();
     T *hs = (T *)PyArray_DATA(*hs_);
     memcpy(hs, h0.data<T>(), sizeof(T) * BH);
-    if (BH == 0)                        /* no step has an element */
+    if (BH == 0 || n_steps == 0)        /* no step to compute */
         return 0;
-    /* Shared by the threads: packed U (read only) and hin (batch, H), of
-       which each thread writes and reads its own rows. */
-    T *packed = (T *)malloc(sizeof(T) * fused_packed_size<T>((int)H, (int)H));
+    /* Shared by the threads: W and U packed (read only) and hin (batch, H),
+       of which each thread writes and reads its own rows. */
+    const size_t size_W = fused_packed_size<T>((int)D, (int)H);
+    const size_t size_U = fused_packed_size<T>((int)H, (int)H);
+    T *packed = (T *)malloc(sizeof(T) * (size_W + size_U));
     T *hin_buffer = rm ? (T *)malloc(sizeof(T) * BH) : NULL;
     if (packed == NULL || (rm && hin_buffer == NULL)) {
         free(packed); free(hin_buffer); PyErr_NoMemory(); return -1;
     }
-    fused_pack<T>(u, (int)H, (int)H, (int)H, false, packed);
+    T *packed_W = packed, *packed_U = packed + size_W;
+    fused_pack<T>(W.data<T>(), (int)H, (int)D, (int)H, false, packed_W);
+    fused_pack<T>(U.data<T>(), (int)H, (int)H, (int)H, false, packed_U);
     fused_parallel((int)batch, [&](int r0, int r1) {
-        fused_simple_rnn_forward_rows<T, ACT>(r0, r1, n_steps, batch, H, x,
-                                              packed, rm, m, hs, hin_buffer);
+        fused_simple_rnn_forward_rows<T, ACT>(r0, r1, n_steps, batch, H, D,
+                                              xd, packed_W, packed_U, rm, m,
+                                              hs, hin_buffer);
     });
     free(packed);
     free(hin_buffer);
@@ -147,7 +160,8 @@ __attribute__((noinline)) static void fused_simple_rnn_backward_rows(
     }
 }
 
-/* Backward: d xw (T, B, H), dh0 (B, H), drmask (B, H) from the output
+/* Backward: dxw (T, B, H), the gradient of the steps' x_t W (and of
+   hin U: they are added), dh0 (B, H), drmask (B, H) from the output
    gradient dhs (T+1, B, H).  U^T is packed once, then the batch is split
    across threads as in the forward pass. */
 template<typename T, class ACT>
@@ -187,7 +201,7 @@ static int fused_simple_rnn_backward(
     memcpy(dh, dh_out + n_steps * BH, sizeof(T) * BH);
     if (drm)
         memset(drm, 0, sizeof(T) * BH);
-    if (BH == 0)                        /* d xw has no element either */
+    if (BH == 0)                        /* dxw has no element either */
         return 0;
     /* Shared by the threads: packed U^T (read only) and dhin (batch, H), of
        which each thread writes and reads its own rows. */

@@ -25,8 +25,8 @@ This module gives them
   product and thread split) and ``loop_helpers.h`` (the masked state, the
   sizes of a state sequence, activations as functor classes);
 * :class:`SourcesOp`, the base class of every op of this package (the
-  recurrences, Adam's update): its C++ in ``csrc/``, its cache version
-  derived from that text;
+  recurrences, Adam's update, the row gather and scatter-add): its C++ in
+  ``csrc/``, its cache version derived from that text;
 * :func:`c_dtype`, the C type name of a Theano dtype;
 * :class:`FusedLoopOp`, the Python side of the SimpleRNN, LSTM and GRU ops
   (optional inputs and outputs, the call of one templated C++ function),

@@ -37,6 +37,7 @@ ORDER = (
     "gru.h",
     "lstm.h",
     "adam.h",           # Adam's update (uses format_shape.h only)
+    "rows.h",           # the row gather and scatter-add (uses arrays.h)
 )
 
 _TEXTS = {}

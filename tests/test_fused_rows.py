@@ -103,6 +103,24 @@ def test_second_derivative_is_a_gather(mode, rng, float64):
         mode=MODES[mode])
 
 
+def test_a_kept_gradient_buffer_is_cleared(rng):
+    """Under a linker that keeps intermediate results between calls
+    (``cvm_nogc``) the scatter-add writes into its previous output again:
+    the rows of the previous ids must not stay in it (checked: without the
+    clearing this fails)."""
+    table, ids = T.matrix("table", dtype="float64"), T.ivector("ids")
+    dtable = T.grad(T.sum(RowGather()(table, ids)), table)
+    # a reduction reads the gradient without taking over its buffer
+    f = theano.function([table, ids], T.sum(dtable, axis=1),
+                        mode=theano.compile.mode.Mode(linker="cvm_nogc"))
+    value = table_value("float64", rng)
+    for ids_value in ([1, 1, 4], [0, 6]):
+        ids_value = np.array(ids_value, dtype="int32")
+        expected = np_gradient(value, ids_value,
+                               np.ones((len(ids_value), WIDTH))).sum(axis=1)
+        np.testing.assert_array_equal(f(value, ids_value), expected)
+
+
 def test_empty_ids(rng):
     f = compile_lookup("float64", "int64", 1, C_MODE)
     table = table_value("float64", rng)

@@ -34,8 +34,12 @@ knows it by (the op's property ``bound``: ``input_dim`` for an Embedding),
 never a read or a write outside the table; negative ids are out of range
 too (NumPy's indexing would count them from the end).  Each op reuses its
 output buffer of the previous call when it has the right shape
-(``csrc/arrays.h``), so that in the steady state neither allocates; the
-scatter-add zeroes its (V, D) output every call.
+(``csrc/arrays.h``; the scatter-add then clears it).  Where there is none
+(the compiled function frees intermediate results between calls, Theano's
+``allow_gc``), the scatter-add takes its (V, D) zeros from ``calloc``, as
+Theano's ``Alloc`` of zeros does: the system hands out zeroed pages when
+they are first touched, so a call costs the pages its rows land on, not a
+pass over all V rows.
 
 :class:`RowScatterAdd` takes the table itself, for its shape only: its
 output has the table's type, as the gradient must, and is what

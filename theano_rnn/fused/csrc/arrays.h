@@ -8,6 +8,7 @@
 #include <Python.h>
 #include <numpy/arrayobject.h>
 #include <stdio.h>
+#include <string.h>
 #include "format_shape.h"
 
 /* An input as a C-contiguous, aligned array: the array itself when it is
@@ -82,6 +83,26 @@ static int fused_output(PyArrayObject **out, int nd, const npy_intp *dims,
     }
     Py_XDECREF(a);
     *out = (PyArrayObject *)PyArray_EMPTY(nd, (npy_intp *)dims, typenum, 0);
+    return *out == NULL ? -1 : 0;
+}
+
+/* Make *out a C-contiguous array of zeros of shape `dims` and type
+   `typenum`: the previous call's array, cleared, when it already is one;
+   otherwise a new array from calloc, whose pages the system gives zeroed
+   when they are first touched (a large, sparsely written output then costs
+   only the pages written).  0 on success, -1 with a MemoryError. */
+static int fused_zeros(PyArrayObject **out, int nd, const npy_intp *dims,
+                       int typenum)
+{
+    PyArrayObject *previous = *out;
+    if (fused_output(out, nd, dims, typenum))
+        return -1;
+    if (*out == previous) {
+        memset(PyArray_DATA(*out), 0, PyArray_NBYTES(*out));
+        return 0;
+    }
+    Py_DECREF(*out);
+    *out = (PyArrayObject *)PyArray_ZEROS(nd, (npy_intp *)dims, typenum, 0);
     return *out == NULL ? -1 : 0;
 }
 

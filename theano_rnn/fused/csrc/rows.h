@@ -133,11 +133,10 @@ static int scatter_add(const char *bound, PyArrayObject *table,
     const npy_intp n = PyArray_SIZE(ids.array);
     if (check_ids(op, bound, ids.data<I>(), n, n_rows))
         return -1;
-    if (fused_output(out, 2, PyArray_DIMS(table), PyArray_TYPE(dy.array)))
+    if (fused_zeros(out, 2, PyArray_DIMS(table), PyArray_TYPE(dy.array)))
         return -1;
-    T *dtable = (T *)PyArray_DATA(*out);
-    memset(dtable, 0, n_rows * width * sizeof(T));
-    add_rows<T, I>(n, width, ids.data<I>(), dy.data<T>(), dtable);
+    add_rows<T, I>(n, width, ids.data<I>(), dy.data<T>(),
+                   (T *)PyArray_DATA(*out));
     return 0;
 }
 

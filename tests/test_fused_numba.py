@@ -17,6 +17,7 @@ from theano_rnn import runtime
 from theano_rnn.fastmath import fast_tanh, tanh_float32
 from theano_rnn.fused.adam import AdamUpdate, adam_update
 from theano_rnn.fused.lstm import LSTMBackward, LSTMForward
+from theano_rnn.fused.rows import RowGather, RowScatterAdd
 from theano_rnn.runtime import T, theano
 
 pytestmark = pytest.mark.skipif(runtime.BACKEND != "pytensor",
@@ -60,6 +61,28 @@ def test_fused_lstm_under_numba_runs_its_c_code(float64, rng, monkeypatch):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
     # a second call writes new arrays: the first call's results stay
     numba(*[v * 0.5 for v in values])
+    for got, want in zip(first, kept):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_row_gather_under_numba_runs_its_c_code(rng, monkeypatch):
+    """The Embedding's lookup and its gradient (repeated ids) under Numba:
+    the numbers of the C backend, new arrays at every call."""
+    table, ids = T.matrix("table", dtype="float32"), T.imatrix("ids")
+    c = T.tensor3("c", dtype="float32")
+    y = RowGather()(table, ids)
+    c_code, numba = compile_both([table, ids, c],
+                                 [y, T.grad(T.sum(c * y), table)])
+    for cls in (RowGather, RowScatterAdd):
+        monkeypatch.setattr(cls, "perform", None)       # no Python fallback
+    values = [rng.randn(6, 3).astype("float32"),
+              np.array([[1, 4, 1], [5, 1, 0]], dtype="int32"),
+              rng.randn(2, 3, 3).astype("float32")]
+    first = numba(*values)
+    kept = [a.copy() for a in first]
+    for got, want in zip(first, c_code(*values)):
+        np.testing.assert_array_equal(got, want)
+    numba(values[0], values[1][:, ::-1].copy(), values[2])
     for got, want in zip(first, kept):
         np.testing.assert_array_equal(got, want)
 

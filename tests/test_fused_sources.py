@@ -10,10 +10,12 @@ import sysconfig
 import numpy as np
 import pytest
 
-from theano_rnn.fused import adam, gru, lstm, simple_rnn, sources
+from theano_rnn.fused import adam, gru, lstm, rows, simple_rnn, sources
 
 OPS = [lstm.LSTMForward, lstm.LSTMBackward, gru.GRUForward, gru.GRUBackward,
        simple_rnn.SimpleRNNForward, simple_rnn.SimpleRNNBackward]
+#: The ops whose support code is csrc/ alone (no generated C).
+STANDALONE = [adam.AdamUpdate(), rows.RowGather(), rows.RowScatterAdd()]
 
 
 def loop_op(cls):
@@ -64,7 +66,7 @@ def test_the_support_code_holds_the_files_in_order(cls):
 
 def versions():
     return ([loop_op(cls).c_code_cache_version() for cls in OPS]
-            + [adam.AdamUpdate().c_code_cache_version()])
+            + [op.c_code_cache_version() for op in STANDALONE])
 
 
 @pytest.mark.parametrize("name", sources.ORDER)
@@ -79,7 +81,7 @@ def test_a_changed_byte_gives_a_new_cache_version(name, tmp_path,
     monkeypatch.setattr(sources, "DIRECTORY", str(copy))
     after = versions()
     users = [op.csrc for op in [loop_op(cls) for cls in OPS]]
-    users.append(adam.AdamUpdate.csrc)
+    users += [op.csrc for op in STANDALONE]
     for csrc, old, new in zip(users, before, after):
         assert (old != new) == (name in csrc), (name, csrc)
 
@@ -89,7 +91,9 @@ def test_the_generated_c_is_in_the_cache_version(monkeypatch):
     monkeypatch.setattr(sources, "generated_code",
                         lambda: ["/* another BLAS */"])
     after = versions()
-    assert all(old != new for old, new in zip(before[:-1], after[:-1]))
+    n = len(OPS)
+    assert all(old != new for old, new in zip(before[:n], after[:n]))
+    assert before[n:] == after[n:]
 
 
 def test_unchanged_sources_keep_their_version(tmp_path, monkeypatch):

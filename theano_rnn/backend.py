@@ -39,6 +39,7 @@ from .runtime import (theano, T, addbroadcast, batched_dot, nnet,
                       unbroadcast)
 
 from . import random as _random
+from .fused.rows import gather_rows as _gather_rows
 
 _EPSILON = 1e-7
 _IMAGE_DATA_FORMAT = "channels_last"
@@ -423,8 +424,10 @@ def transpose(x):
 
 
 def gather(reference, indices):
-    """Rows ``indices`` of ``reference`` (along its first axis)."""
-    return reference[indices]
+    """Rows ``indices`` of ``reference`` (along its first axis); for a float
+    matrix the row gather of :mod:`theano_rnn.fused.rows`, where an index
+    outside ``[0, len(reference))`` is a ``ValueError``."""
+    return _gather_rows(reference, indices, "len(reference)")
 
 
 def _axis(axis):

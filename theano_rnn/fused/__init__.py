@@ -60,12 +60,14 @@ One convention for the three cells
 :func:`unsupported_reason` says why a cell cannot take the fused path
 (``None`` when it can); :func:`fused_rnn` runs it.
 
-One op here is not a recurrence: :mod:`theano_rnn.fused.adam` computes
-Adam's three updates of a parameter in one pass, for
+Two modules here are not recurrences: :mod:`theano_rnn.fused.adam`
+computes Adam's three updates of a parameter in one pass, for
 :class:`theano_rnn.optimizers.Adam` (importing it registers the graph
-rewrite that makes the update in place).  It does not need the recurrence
-ops, so this package imports a cell's module only when a layer first asks
-for its fused loop.
+rewrite that makes the update in place), and :mod:`theano_rnn.fused.rows`
+is the row gather ``table[ids]`` of :class:`~theano_rnn.layers.Embedding`
+and its gradient, a row scatter-add.  They do not need the recurrence ops,
+so this package imports a cell's module only when a layer first asks for
+its fused loop.
 """
 import importlib
 

@@ -18,11 +18,15 @@ This module gives them
   products after a loop;
 * their C++ support code, the files of ``csrc/`` read by
   :mod:`theano_rnn.fused.sources` (which also derives the cache version from
-  their text): ``format_shape.h``, ``activations.h`` (templated on the
+  their text): ``format_shape.h``, ``arrays.h`` (C-contiguous inputs,
+  shape checks, reused output buffers), ``activations.h`` (templated on the
   element type, so one loop serves ``float32`` and ``float64``; derivatives
   written in terms of the activation's *output*), ``packed.h`` (the packed
-  product and thread split) and ``loop_helpers.h`` (C-contiguous inputs,
-  shape checks, reused output buffers, activations as functor classes);
+  product and thread split) and ``loop_helpers.h`` (the masked state, the
+  sizes of a state sequence, activations as functor classes);
+* :class:`SourcesOp`, the base class of every op of this package (the
+  recurrences, Adam's update, the row gather and scatter-add): its C++ in
+  ``csrc/``, its cache version derived from that text;
 * :func:`c_dtype`, the C type name of a Theano dtype;
 * :class:`FusedLoopOp`, the Python side of the SimpleRNN, LSTM and GRU ops
   (optional inputs and outputs, the call of one templated C++ function),
@@ -52,20 +56,41 @@ def c_dtype(dtype):
                         "got %s" % dtype)
 
 
-class FusedRecurrenceOp(COp):
-    """Base class of the fused recurrence ops: BLAS linkage, and the C++ of
-    ``csrc/`` as support code, versioned by its content.
+class SourcesOp(COp):
+    """Base class of the ops whose C++ is in ``csrc/``: the files it uses as
+    support code, their directory on the include path, and a cache version
+    derived from their text.
 
     ``csrc`` names the files of :data:`theano_rnn.fused.sources.ORDER` that
-    the op's C uses (pasted in that order after the generated C of
-    :func:`~theano_rnn.fused.sources.generated_code`).  ``code_version`` is
-    the version of the C that the op's Python writes (``c_code``): bump it
-    when that changes.  The support code needs no bump: the cache version
-    includes a hash of every text of it.
+    the op's C uses (pasted in that order).  ``code_version`` is the version
+    of the C that the op's Python writes (``c_code``): bump it when that
+    changes.  The support code needs no bump: the cache version includes a
+    hash of every text of it.
     """
 
-    csrc = ("format_shape.h", "activations.h", "packed.h", "loop_helpers.h")
+    csrc = ("format_shape.h",)
     code_version = (1,)
+
+    def c_support_code(self, **kwargs):
+        return sources.support_code(self.csrc)
+
+    def c_header_dirs(self, **kwargs):
+        return [sources.DIRECTORY]
+
+    def c_code_cache_version(self):
+        return self.code_version + sources.content_version(
+            self.c_support_code())
+
+
+class FusedRecurrenceOp(SourcesOp):
+    """Base class of the fused recurrence ops: BLAS linkage, and the C++ of
+    ``csrc/`` after the generated C of
+    :func:`~theano_rnn.fused.sources.generated_code` (BLAS declarations,
+    fastmath's ``tanh``), all versioned by their content.
+    """
+
+    csrc = ("format_shape.h", "arrays.h", "activations.h", "packed.h",
+            "loop_helpers.h")
 
     def c_support_code(self, **kwargs):
         return sources.support_code(self.csrc, sources.generated_code())
@@ -83,8 +108,7 @@ class FusedRecurrenceOp(COp):
         return blas.ldflags(libs=False, include_dir=True) + [sources.DIRECTORY]
 
     def c_code_cache_version(self):
-        return (self.code_version
-                + sources.content_version(self.c_support_code())
+        return (super(FusedRecurrenceOp, self).c_code_cache_version()
                 + blas.blas_header_version())
 
 

@@ -48,9 +48,9 @@ than ``p``), for which the optimizer keeps the symbolic expressions.
 The op has no gradient.
 """
 import numpy as np
-from ..runtime import COp, T, register_inplace_rewrite, theano
+from ..runtime import T, register_inplace_rewrite, theano
 
-from . import _base, sources
+from . import _base
 
 __all__ = ["AdamUpdate", "adam_update"]
 
@@ -72,7 +72,7 @@ def _as_scalar(x, dtype):
     return T.cast(x, dtype)
 
 
-class AdamUpdate(COp):
+class AdamUpdate(_base.SourcesOp):
     """``(p_new, m_new, v_new)`` of one Adam step (see the module docstring).
 
     Inputs: ``p, g, m, v`` (one tensor type, float32 or float64, any number
@@ -143,16 +143,6 @@ class AdamUpdate(COp):
             storage[0] = value
 
     # -- C implementation ----------------------------------------------------
-    def c_support_code(self, **kwargs):
-        return sources.support_code(self.csrc)
-
-    def c_header_dirs(self, **kwargs):
-        return [sources.DIRECTORY]
-
-    def c_code_cache_version(self):
-        return self.code_version + sources.content_version(
-            self.c_support_code())
-
     def c_code(self, node, name, inputs, outputs, sub):
         p, g, m, v, lr_t, beta_1, beta_2, epsilon = inputs
         p_new, m_new, v_new = outputs

@@ -78,8 +78,8 @@ the SimpleRNN's: keyword-only properties (``activation``,
 ``recurrent_activation``, ``has_recurrent_mask``, ``has_mask``), C code that
 is one call of a C++ function templated on the element type (float32 and
 float64) and on the two activations (``csrc/lstm.h``), using the helpers
-of ``csrc/loop_helpers.h`` (contiguous inputs, shape checks, reused
-outputs, activations as functor classes), and a NumPy
+of ``csrc/arrays.h`` (contiguous inputs, shape checks, reused outputs)
+and ``csrc/loop_helpers.h`` (activations as functor classes), and a NumPy
 ``perform`` (used when Theano has no C compiler).  In float32 ``tanh`` is
 the approximation of :mod:`theano_rnn.fastmath`, exactly as the scan path
 computes it, so the two paths agree to rounding.

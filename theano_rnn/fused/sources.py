@@ -29,13 +29,15 @@ DIRECTORY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "csrc")
 #: files say the same and are no-ops once a file is in).
 ORDER = (
     "format_shape.h",   # format_shape(): shapes in error messages
+    "arrays.h",         # contiguous inputs, shape checks, reused outputs
     "activations.h",    # scalar activations and their derivatives
     "packed.h",         # the packed per-step product, the thread split
-    "loop_helpers.h",   # inputs, shape checks, outputs, activation classes
+    "loop_helpers.h",   # masked states, state sizes, activation classes
     "simple_rnn.h",     # the loops of the three cells
     "gru.h",
     "lstm.h",
     "adam.h",           # Adam's update (uses format_shape.h only)
+    "rows.h",           # the row gather and scatter-add (uses arrays.h)
 )
 
 _TEXTS = {}

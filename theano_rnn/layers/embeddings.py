@@ -4,6 +4,7 @@ from ..runtime import T
 
 from .. import initializers, legacy, random
 from ..cells import check_positive_int
+from ..fused.rows import gather_rows
 from .base import Layer, check_rate
 from .regularization import Regularized
 
@@ -27,6 +28,11 @@ class Embedding(Regularized, Layer):
     the training graph each row of the embedding matrix -- each word of the
     vocabulary -- is zeroed with probability ``dropout`` for the whole batch,
     the others scaled by ``1 / (1 - dropout)``.
+
+    The lookup and its gradient are the C ops of
+    :mod:`theano_rnn.fused.rows` (a row gather; a row scatter-add into the
+    dense gradient of ``embeddings``); an id outside ``[0, input_dim)``
+    is a ``ValueError`` naming ``input_dim``.
     """
 
     input_dtype = "int32"
@@ -78,7 +84,8 @@ class Embedding(Regularized, Layer):
             keep = random.dropout_mask(self.stream, (self.input_dim,),
                                        self.dropout, embeddings.dtype)
             embeddings = embeddings * keep.dimshuffle(0, "x")
-        return self._record_activity(embeddings[inputs], training)
+        return self._record_activity(
+            gather_rows(embeddings, inputs, "input_dim"), training)
 
     def compute_mask(self, inputs, mask=None):
         return T.neq(inputs, 0) if self.mask_zero else None

@@ -1,7 +1,7 @@
 /* theano_rnn/fused/csrc/loop_helpers.h
 
-   What the loop ops share: inputs, shape checks, outputs, activation
-   classes. */
+   What the loop ops share: the masked state, the sizes of a state
+   sequence, activation classes. */
 #ifndef THEANO_RNN_FUSED_LOOP_HELPERS_H
 #define THEANO_RNN_FUSED_LOOP_HELPERS_H
 
@@ -9,61 +9,8 @@
 #include <numpy/arrayobject.h>
 #include <stdio.h>
 #include "format_shape.h"
+#include "arrays.h"
 #include "activations.h"
-
-/* An input as a C-contiguous, aligned array: the array itself when it is
-   one already (a new reference), a copy otherwise; released at the end of
-   the scope.  A NULL input (an absent optional input) stays NULL. */
-struct FusedInput
-{
-    PyArrayObject *array;
-    bool failed;
-    explicit FusedInput(PyArrayObject *a) : array(NULL), failed(false)
-    {
-        if (a != NULL) {
-            array = (PyArrayObject *)PyArray_FROM_OF((PyObject *)a,
-                                                     NPY_ARRAY_IN_ARRAY);
-            failed = (array == NULL);
-        }
-    }
-    ~FusedInput() { Py_XDECREF(array); }
-    template<typename T> const T *data() const
-    { return array == NULL ? NULL : (const T *)PyArray_DATA(array); }
-    npy_intp dim(int i) const { return PyArray_DIMS(array)[i]; }
-private:
-    FusedInput(const FusedInput &);
-    FusedInput &operator=(const FusedInput &);
-};
-
-/* 0 when `a` has `nd` dimensions of the `expected` sizes (-1: any size);
-   otherwise -1 with a ValueError such as
-   "GRUForward: h0 has shape (4, 3), expected (4, 5)". */
-static int fused_check_shape(const char *op, const char *what,
-                             PyArrayObject *a, int nd,
-                             const npy_intp *expected)
-{
-    bool ok = PyArray_NDIM(a) == nd;
-    for (int i = 0; ok && i < nd; ++i)
-        ok = expected[i] < 0 || PyArray_DIMS(a)[i] == expected[i];
-    if (ok)
-        return 0;
-    char got[160], want[160] = "";
-    int n_want = 0;
-    format_shape(got, sizeof(got), a);
-    for (int i = 0; i < nd && n_want < 120; ++i) {
-        if (expected[i] < 0)
-            n_want += snprintf(want + n_want, sizeof(want) - n_want, "%s?",
-                               i ? ", " : "");
-        else
-            n_want += snprintf(want + n_want, sizeof(want) - n_want, "%s%ld",
-                               i ? ", " : "", (long)expected[i]);
-    }
-    if (nd == 1)
-        snprintf(want + n_want, sizeof(want) - n_want, ",");
-    PyErr_Format(PyExc_ValueError, "%s: %s has shape %s, expected (%s)",
-                 op, what, got, want);
-    return -1;
-}
 
 /* The recurrent input h_{t-1} * rmask of elements lo .. hi-1 (a thread's
    rows): written into the same elements of buffer, which is returned; h
@@ -97,27 +44,6 @@ static int fused_state_sizes(const char *op, PyArrayObject *hs,
     *batch = PyArray_DIMS(hs)[1];
     *units = PyArray_DIMS(hs)[2];
     return 0;
-}
-
-/* Make *out a C-contiguous array of shape `dims` and type `typenum`, keeping
-   the one of the previous call when it already is one (no allocation in the
-   steady state).  0 on success, -1 with a MemoryError. */
-static int fused_output(PyArrayObject **out, int nd, const npy_intp *dims,
-                        int typenum)
-{
-    PyArrayObject *a = *out;
-    if (a != NULL && PyArray_NDIM(a) == nd && PyArray_TYPE(a) == typenum &&
-            PyArray_IS_C_CONTIGUOUS(a) && PyArray_ISALIGNED(a) &&
-            PyArray_ISWRITEABLE(a)) {
-        bool same = true;
-        for (int i = 0; i < nd; ++i)
-            same = same && PyArray_DIMS(a)[i] == dims[i];
-        if (same)
-            return 0;
-    }
-    Py_XDECREF(a);
-    *out = (PyArrayObject *)PyArray_EMPTY(nd, (npy_intp *)dims, typenum, 0);
-    return *out == NULL ? -1 : 0;
 }
 
 /* The activations of _base as classes: f(x) the activation, df(y) its

@@ -50,9 +50,9 @@ built with the same options, and the text header otherwise (a compiler
 upgraded under the cache, say), whose includes the module's own then
 repeat harmlessly, so the module is the same either way.  The header is
 given on the ``g++`` command line only; the modules' cache keys do not
-change.  One header is built per set of compile flags and header block (a
-few per backend; about 2 CPU seconds and 40 MB each).  ``THEANO_RNN_PCH=0``
-turns this off.
+change.  One header is built per set of compile flags and header block
+(about 2 CPU seconds and 40 MB each; the test suite made 7 on
+theano-pymc).  ``THEANO_RNN_PCH=0`` turns this off.
 """
 import hashlib
 import json

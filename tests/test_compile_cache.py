@@ -30,13 +30,20 @@ if {wait}:
 """
 
 
-def run_child(compiledir, wait=False):
-    """A fresh interpreter compiling :data:`CHILD`'s graphs into
-    ``compiledir``."""
-    env = dict(os.environ)
+def child_environment(compiledir, **environ):
+    """This process's environment with ``environ`` and both backends'
+    flags pointing at ``compiledir``."""
+    env = dict(os.environ, **environ)
     for name in ("THEANO_FLAGS", "PYTENSOR_FLAGS"):
         env[name] = ",".join(
             f for f in [env.get(name, ""), "compiledir=%s" % compiledir] if f)
+    return env
+
+
+def run_child(compiledir, wait=False):
+    """A fresh interpreter compiling :data:`CHILD`'s graphs into
+    ``compiledir``."""
+    env = child_environment(compiledir)
     return subprocess.Popen(
         [sys.executable, "-c", CHILD.format(wait=wait)], env=env,
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -118,10 +125,7 @@ def compile_commands(compiledir, scale=3.5, **environ):
     """The value ``exp(0) * scale - 1`` a child computed in ``compiledir``
     and the g++ commands it ran for modules of the cache (``tmp*`` folders;
     not the backend's own helper modules)."""
-    env = dict(os.environ, **environ)
-    for name in ("THEANO_FLAGS", "PYTENSOR_FLAGS"):
-        env[name] = ",".join(
-            f for f in [env.get(name, ""), "compiledir=%s" % compiledir] if f)
+    env = child_environment(compiledir, **environ)
     done = subprocess.run([sys.executable, "-c",
                            COMMANDS_CHILD.format(scale=scale)], env=env,
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,

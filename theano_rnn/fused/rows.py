@@ -60,10 +60,20 @@ _FLOATS = ("float32", "float64")
 _C_IDS = {"int32": "npy_int32", "int64": "npy_int64"}
 
 
+def _is_table(table):
+    """Whether the tensor ``table`` is one the row ops take."""
+    return table.ndim == 2 and table.dtype in _FLOATS
+
+
+def _are_ids(ids):
+    """Whether the tensor ``ids`` holds integers."""
+    return ids.dtype.startswith(("int", "uint"))
+
+
 def _table(table):
     """``table`` as a float32 or float64 matrix (else a TypeError)."""
     table = T.as_tensor_variable(table)
-    if table.ndim != 2 or table.dtype not in _FLOATS:
+    if not _is_table(table):
         raise TypeError("the row ops take a float32 or float64 matrix, got "
                         "%s" % table.type)
     return table
@@ -73,7 +83,7 @@ def _ids(ids):
     """``ids`` as an int32 or int64 tensor (other integers cast to int64;
     anything else a TypeError)."""
     ids = T.as_tensor_variable(ids)
-    if not ids.dtype.startswith(("int", "uint")):
+    if not _are_ids(ids):
         raise TypeError("the row ops take integer ids, got %s" % ids.type)
     return ids if ids.dtype in _C_IDS else T.cast(ids, "int64")
 
@@ -206,7 +216,6 @@ def gather_rows(table, ids, bound="len(table)"):
     as Theano's indexing.  ``bound`` names the number of rows in the error
     for an id out of range (``"input_dim"`` for an Embedding)."""
     table, ids = T.as_tensor_variable(table), T.as_tensor_variable(ids)
-    if (table.ndim != 2 or table.dtype not in _FLOATS
-            or not ids.dtype.startswith(("int", "uint"))):
+    if not (_is_table(table) and _are_ids(ids)):
         return table[ids]
     return RowGather(bound)(table, ids)

@@ -162,3 +162,27 @@ def test_openblas_idle_threads_sleep_at_once_unless_the_user_chose(
     out = subprocess.run([sys.executable, "-c", code], env=env,
                          capture_output=True, text=True, check=True).stdout
     assert out.strip().splitlines()[-1] == expected
+
+
+# setuptools 81 removed pkg_resources; Scan imports theano.gpuarray, which
+# imports it.  Blocked here (as if setuptools were 81 or newer), a scan must
+# still build, compile and run, and pkg_resources stay unimportable after.
+NO_PKG_RESOURCES = """
+import sys
+sys.modules["pkg_resources"] = None
+import numpy as np
+from theano_rnn.runtime import SETTINGS, T, theano, scan
+x = T.vector("x")
+doubled = scan(lambda v: v * 2, sequences=[x])
+print(theano.function([x], doubled)(np.arange(3, dtype=x.dtype)).tolist())
+print(SETTINGS.get("pkg_resources"), sys.modules["pkg_resources"])
+"""
+
+
+@theano_only
+def test_scan_works_without_pkg_resources():
+    done = subprocess.run([sys.executable, "-c", NO_PKG_RESOURCES],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.splitlines()[-2:] == ["[0.0, 2.0, 4.0]",
+                                             "stand-in None"]

@@ -167,6 +167,7 @@ if BACKEND == "theano":
     from theano.link.c import cmodule as _cmodule  # noqa: E402
 
     _setup.version_cache_keys()
+    _setup.import_gpuarray_without_pkg_resources()
     compile_cache.stable_external_op_versions(_ExternalCOp)
 else:
     import pytensor as theano  # noqa: E402,F401

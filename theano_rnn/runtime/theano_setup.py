@@ -14,8 +14,13 @@ a ``.theanorc`` file always wins), and one more once Theano is imported:
 2. **floatX.**  Defaults to ``float32``, the precision Theano-era models
    trained in.  Tests switch to ``float64`` with
    ``theano.config.change_flags(floatX='float64')``.
-3. **Noise.**  Theano imports ``pkg_resources``, whose deprecation warning
-   setuptools prints on every run; that one warning is filtered out.
+3. **pkg_resources.**  Theano imports ``pkg_resources``, whose deprecation
+   warning setuptools prints on every run; that one warning is filtered out.
+   setuptools 81 removed the module, and ``theano.gpuarray``, which Scan
+   imports when a loop is built, needs it for one exception class; setup.py
+   asks for ``setuptools<81``, and where something upgraded it anyway
+   (installing PyTorch does), :func:`import_gpuarray_without_pkg_resources`
+   imports ``theano.gpuarray`` beside a stand-in for that class.
 4. **Scan.**  Theano's pre-generated Cython scan loop (``scan_perform``) does
    not compile on Python >= 3.11.  Registering its module as unimportable
    (``sys.modules[...] = None``) makes ``Scan`` fall back to its Python loop,
@@ -244,6 +249,34 @@ def version_cache_keys():
     cmodule_key_.__doc__ = original.__doc__
     CLinker.cmodule_key_ = cmodule_key_
     SETTINGS["cache_keys"] = "versioned"
+
+
+def import_gpuarray_without_pkg_resources():
+    """Import ``theano.gpuarray`` where ``pkg_resources`` is missing, and say
+    whether it was.  Scan imports ``theano.gpuarray`` when it builds a loop,
+    and its ``linalg`` module imports ``pkg_resources`` for one name, the
+    ``DistributionNotFound`` of an ``except`` clause (raised when the CUDA
+    libraries it looks for are not installed).  A stand-in module holding
+    that class is in ``sys.modules`` during the import only, so nothing else
+    mistakes it for setuptools' module."""
+    import importlib.util
+    import types
+    if importlib.util.find_spec("pkg_resources") is not None:
+        return False
+    stand_in = types.ModuleType("pkg_resources")
+    stand_in.DistributionNotFound = type("DistributionNotFound", (Exception,),
+                                         {"__module__": "pkg_resources"})
+    blocked = "pkg_resources" in sys.modules   # as ``None``, by the user
+    sys.modules["pkg_resources"] = stand_in
+    try:
+        import theano.gpuarray  # noqa: F401
+    finally:
+        if blocked:
+            sys.modules["pkg_resources"] = None
+        else:
+            del sys.modules["pkg_resources"]
+    SETTINGS["pkg_resources"] = "stand-in"
+    return True
 
 
 # ===========================================================================

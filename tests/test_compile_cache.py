@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 
+import pytest
 from theano_rnn.runtime import theano
 from theano_rnn.runtime.compile_cache import PCH_ENV, PCH_FOLDER, PLACEHOLDER
 
@@ -138,9 +139,17 @@ def compile_commands(compiledir, scale=3.5, **environ):
             c[c.index("-o") + 2])).startswith("tmp")]
 
 
-def test_modules_compile_with_the_precompiled_header(tmp_path):
-    compiledir = tmp_path / "compiledir"
-    value, commands = compile_commands(compiledir)
+@pytest.fixture(scope="module")
+def default_compile(tmp_path_factory):
+    """``(compiledir, value, commands)`` of one :func:`compile_commands`
+    child with the default settings, shared by the tests that read it."""
+    compiledir = tmp_path_factory.mktemp("default") / "compiledir"
+    return (compiledir,) + compile_commands(compiledir)
+
+
+def test_modules_compile_with_the_precompiled_header(default_compile,
+                                                     tmp_path):
+    compiledir, value, commands = default_compile
     assert value == 2.5
     assert commands, "no module was compiled"
     command = commands[-1]
@@ -175,3 +184,32 @@ def test_a_header_that_cannot_be_built_leaves_modules_compiling(tmp_path):
     value, commands = compile_commands(compiledir, scale=4.5)
     assert value == 3.5
     assert commands and not any("-include" in c for c in commands)
+
+
+# -- debug information --------------------------------------------------------
+
+def has_debug_information(shared_object):
+    """Whether an ELF shared object has DWARF sections (their names are
+    plain text in the file's section-name table)."""
+    with open(shared_object, "rb") as handle:
+        return b".debug_info" in handle.read()
+
+
+def test_modules_compile_without_debug_information(default_compile):
+    compiledir, value, commands = default_compile
+    assert value == 2.5 and commands
+    for command in commands:
+        assert [c for c in command if c.startswith("-g")][-1] == "-g0"
+        assert not has_debug_information(command[command.index("-o") + 1])
+
+
+def test_debug_information_is_kept_when_the_user_asks_for_it(tmp_path):
+    compiledir = tmp_path / "compiledir"
+    user_flags = {name: ",".join(f for f in [os.environ.get(name, ""),
+                                             "gcc__cxxflags=-g"] if f)
+                  for name in ("THEANO_FLAGS", "PYTENSOR_FLAGS")}
+    value, commands = compile_commands(compiledir, scale=4.5, **user_flags)
+    assert value == 3.5 and commands
+    for command in commands:
+        assert "-g0" not in command
+        assert has_debug_information(command[command.index("-o") + 1])

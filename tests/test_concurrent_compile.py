@@ -40,13 +40,13 @@ CHILD = textwrap.dedent("""
 
     import numpy as np
     from theano_rnn.runtime import theano  # first: it configures Theano
-    from theano_rnn.layers import GRU, Dense, Embedding
+    from theano_rnn.layers import Dense, Embedding, SimpleRNN
     from theano_rnn.models import Sequential
 
     assert str(theano.config.compiledir) == os.environ["EXPECTED_COMPILEDIR"], \\
         theano.config.compiledir
     np.random.seed(0)
-    model = Sequential([Embedding(50, 8, input_length=6), GRU(4),
+    model = Sequential([Embedding(50, 8, input_length=6), SimpleRNN(4),
                         Dense(1, activation="sigmoid")], seed=0)
     model.compile("adam", "binary_crossentropy")
     rng = np.random.RandomState(1)

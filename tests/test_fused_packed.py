@@ -3,7 +3,9 @@ with another register block than this machine's.
 
 The block has ``FUSED_MR`` rows: 8 with AVX-512, 4 otherwise, so a machine
 only ever runs one of them.  Compiled with ``-DFUSED_MR=3`` (in a fresh
-process, whose compiled modules get their own cache keys), the fused cells
+process that adds it to the fused ops' compile arguments, so that their
+modules get cache keys of their own while the scan path's and every other
+op's modules are the ones the rest of the suite compiles), the fused cells
 must still compute what their scan path computes: 20 rows on 2 threads are
 10 per thread, three blocks of 3 rows and one single row.  The LSTM (two
 products per step, one accumulating, and U^T backwards) and the GRU (its U
@@ -15,13 +17,17 @@ import os
 import subprocess
 import sys
 
-from fused_harness import with_flag
 from theano_rnn import runtime
 
 PROBE = """
 import numpy as np
 from theano_rnn.runtime import T, theano
+from theano_rnn.fused._base import FusedRecurrenceOp
 from theano_rnn.layers import GRU, LSTM
+
+compile_args = FusedRecurrenceOp.c_compile_args
+FusedRecurrenceOp.c_compile_args = (
+    lambda self, **kwargs: compile_args(self, **kwargs) + ["-DFUSED_MR=3"])
 
 rng = np.random.RandomState(0)
 x_value = rng.randn(20, 6, 5)
@@ -53,8 +59,7 @@ print("ok")
 
 
 def test_fused_cells_with_blocks_of_three_rows_equal_scan():
-    env = with_flag(dict(os.environ, OPENBLAS_NUM_THREADS="2"),
-                    "gcc__cxxflags=-DFUSED_MR=3")
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="2")
     process = subprocess.run([sys.executable, "-c", PROBE], env=env,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              universal_newlines=True, timeout=900)

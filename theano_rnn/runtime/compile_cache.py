@@ -193,8 +193,7 @@ def _compile_unlocked(linker, location, cmodule):
     """``CLinker.compile_cmodule(location)`` without its lock: the same
     steps (``g++`` into the private ``location``, then import the module),
     without debug information and with the precompiled header when there
-    is one.  Any other kind of
-    linker compiles through its own method."""
+    is one.  Any other kind of linker compiles through its own method."""
     needed = ("get_dynamic_module", "c_compiler", "libraries", "compile_args",
               "header_dirs", "lib_dirs")
     if not all(hasattr(linker, name) for name in needed):

@@ -1,7 +1,11 @@
 """What the tests of the fused ops share (``tests/test_fused_<cell>.py``).
 
 The reference is :func:`theano_rnn.recurrence.rnn` over the cell's step
-function (itself checked against NumPy and finite differences elsewhere).
+function (itself checked against NumPy and finite differences elsewhere),
+compiled with :data:`REFERENCE_MODE`, the C backend without the graph
+optimisations of ``fast_run`` (the scan's step and its gradient's too): the
+same graph, computed op by op, without the fused element-wise kernels that
+would be C modules of their own for every case.
 A :class:`Pair` builds the fused and the scan graph of one cell from the
 same symbolic inputs and compiles both, so every comparison is of the same
 numbers: the outputs, the last states and the gradients of a cost with
@@ -51,6 +55,13 @@ def random_cell(cls, units, input_dim, dtype, rng, **options):
 #: backends.  (It is Theano's default; PyTensor's default linker is Numba,
 #: under which the fused ops also run their C code: tests/test_fused_numba.py.)
 C_MODE = theano.compile.mode.Mode(linker="cvm", optimizer="fast_run")
+
+
+#: The mode of the scan references: the C backend, ``fast_compile``'s
+#: rewrites only (no element-wise fusion, no scan rewrites), so that their
+#: C modules are the few ops every case shares.
+REFERENCE_MODE = theano.compile.mode.Mode(linker="cvm",
+                                          optimizer="fast_compile")
 
 
 def c_function(inputs, outputs, **kwargs):
@@ -126,7 +137,8 @@ class Pair(object):
                                   go_backwards=go_backwards),
                   recurrence.rnn(cell.step, cell.project_inputs(x), states,
                                  non_sequences, mask=mask,
-                                 go_backwards=go_backwards)]
+                                 go_backwards=go_backwards,
+                                 mode=REFERENCE_MODE)]
         wrt = [x] + states + cell.weights + ([rmask] if use_rmask else [])
         self.inputs = [x] + states + [v for v in (mask, rmask)
                                       if v is not None]
@@ -138,13 +150,18 @@ class Pair(object):
                 cost = (last[0] * weighting).sum()
             else:
                 # fixed weights: the cost depends on every step and unit
+                # (0.37 in the graph's dtype: as a Python float it is a
+                # float32 constant, and the fused graph, compiled with
+                # fast_run, and the reference gave gradients 1e-6 apart)
+                step = T.constant(0.37, dtype=dtype)
                 cost = (outputs * T.sin(T.arange(outputs.size).reshape(
-                    outputs.shape) * 0.37)).sum() + sum(
+                    outputs.shape) * step)).sum() + sum(
                         (s ** 2 * (k + 1)).sum() for k, s in enumerate(last))
             results.append([outputs] + list(last) + T.grad(cost, wrt))
         self.fused_outputs = results[0]
         self.fused = c_function(self.inputs, results[0])
-        self.scan = c_function(self.inputs, results[1])
+        self.scan = theano.function(self.inputs, results[1],
+                                    mode=REFERENCE_MODE)
         self.names = (["outputs"] + ["last " + s for s in cell.state_names]
                       + ["d " + v.name.split("/")[-1] for v in wrt])
 
@@ -303,8 +320,10 @@ class ScanComparisons(object):
 
     @_over("DROPOUT_CASES")
     def test_float32_fused_agrees_with_scan(self, rng, case):
+        # float32 rounding over 12 steps, summed in another order by the
+        # reference's unfused ops: differences up to 3e-5 on values near 1
         check_pair(self.pair(case, dtype="float32", units=8), rng, steps=12,
-                   batch=4, rtol=1e-5, atol=1e-5)
+                   batch=4, rtol=1e-4, atol=1e-4)
 
     @_over("DROPOUT_CASES")
     def test_fused_split_across_threads_equals_scan_float64(

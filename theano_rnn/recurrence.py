@@ -27,7 +27,8 @@ from .runtime import T, scan, unbroadcast
 
 
 def rnn(step, inputs, initial_states, non_sequences=(), mask=None,
-        go_backwards=False, truncate_gradient=-1, unroll=False, n_steps=None):
+        go_backwards=False, truncate_gradient=-1, unroll=False, n_steps=None,
+        mode=None):
     """Run ``step`` over the time axis of ``inputs``.
 
     Parameters
@@ -52,6 +53,9 @@ def rnn(step, inputs, initial_states, non_sequences=(), mask=None,
         scan overhead; worth it for short sequences.
     n_steps : int or None
         The number of time steps, needed when ``unroll`` is true.
+    mode : compile mode or None
+        The mode scan compiles its step with (``theano.scan``'s ``mode``; the
+        loops of the gradient inherit it); ``None``: the configuration's.
 
     Returns
     -------
@@ -88,7 +92,7 @@ def rnn(step, inputs, initial_states, non_sequences=(), mask=None,
         state_sequences = scan(
             _step, sequences=sequences, outputs_info=initial_states,
             non_sequences=non_sequences, truncate_gradient=truncate_gradient,
-            strict=True, return_list=True)
+            strict=True, return_list=True, mode=mode)
     return state_sequences[0], [s[-1] for s in state_sequences]
 
 

@@ -31,13 +31,14 @@ if {wait}:
 """
 
 
-def child_environment(compiledir, **environ):
-    """This process's environment with ``environ`` and both backends'
-    flags pointing at ``compiledir``."""
+def child_environment(compiledir, flags=(), **environ):
+    """This process's environment with ``environ``, and both backends'
+    flags with ``flags`` added and pointing at ``compiledir``."""
     env = dict(os.environ, **environ)
     for name in ("THEANO_FLAGS", "PYTENSOR_FLAGS"):
         env[name] = ",".join(
-            f for f in [env.get(name, ""), "compiledir=%s" % compiledir] if f)
+            f for f in [env.get(name, "")] + list(flags) +
+            ["compiledir=%s" % compiledir] if f)
     return env
 
 
@@ -122,11 +123,12 @@ for line in stream.getvalue().splitlines():
 """
 
 
-def compile_commands(compiledir, scale=3.5, **environ):
+def compile_commands(compiledir, scale=3.5, flags=(), **environ):
     """The value ``exp(0) * scale - 1`` a child computed in ``compiledir``
-    and the g++ commands it ran for modules of the cache (``tmp*`` folders;
-    not the backend's own helper modules)."""
-    env = child_environment(compiledir, **environ)
+    (with the backend ``flags`` and the environment ``environ`` added) and
+    the g++ commands it ran for modules of the cache (``tmp*`` folders; not
+    the backend's own helper modules)."""
+    env = child_environment(compiledir, flags, **environ)
     done = subprocess.run([sys.executable, "-c",
                            COMMANDS_CHILD.format(scale=scale)], env=env,
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -205,10 +207,8 @@ def test_modules_compile_without_debug_information(default_compile):
 
 def test_debug_information_is_kept_when_the_user_asks_for_it(tmp_path):
     compiledir = tmp_path / "compiledir"
-    user_flags = {name: ",".join(f for f in [os.environ.get(name, ""),
-                                             "gcc__cxxflags=-g"] if f)
-                  for name in ("THEANO_FLAGS", "PYTENSOR_FLAGS")}
-    value, commands = compile_commands(compiledir, scale=4.5, **user_flags)
+    value, commands = compile_commands(compiledir, scale=4.5,
+                                       flags=["gcc__cxxflags=-g"])
     assert value == 3.5 and commands
     for command in commands:
         assert "-g0" not in command

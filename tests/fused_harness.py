@@ -3,9 +3,11 @@
 The reference is :func:`theano_rnn.recurrence.rnn` over the cell's step
 function (itself checked against NumPy and finite differences elsewhere),
 compiled with :data:`REFERENCE_MODE`, the C backend without the graph
-optimisations of ``fast_run`` (the scan's step and its gradient's too): the
-same graph, computed op by op, without the fused element-wise kernels that
-would be C modules of their own for every case.
+optimisations of ``fast_run`` (the scan's step and its gradient's too) and
+with Theano's element-wise ops through NumPy: the same graph, computed op by
+op, without the fused element-wise kernels that would be C modules of their
+own for every case.  The fused graph compiles in the suite's mode
+(:data:`C_MODE`): the fused ops' C code, NumPy around it.
 A :class:`Pair` builds the fused and the scan graph of one cell from the
 same symbolic inputs and compiles both, so every comparison is of the same
 numbers: the outputs, the last states and the gradients of a cost with
@@ -23,6 +25,8 @@ from theano_rnn import runtime
 from theano_rnn.runtime import T, theano
 
 from theano_rnn import fused, recurrence
+
+import compile_mode
 
 
 def time_mask(steps, batch, rng=None, dtype="float64"):
@@ -51,17 +55,20 @@ def random_cell(cls, units, input_dim, dtype, rng, **options):
     return cell
 
 
-#: The mode of the tests' compiled functions: the C backend on both
-#: backends.  (It is Theano's default; PyTensor's default linker is Numba,
-#: under which the fused ops also run their C code: tests/test_fused_numba.py.)
-C_MODE = theano.compile.mode.Mode(linker="cvm", optimizer="fast_run")
+#: The mode of the tests' compiled functions: the suite's
+#: (:mod:`compile_mode`), which is the C backend on both backends with
+#: Theano's element-wise ops through NumPy: theano_rnn's ops run their C
+#: code.  (PyTensor's default linker is Numba, under which the fused ops also
+#: run their C code: tests/test_fused_numba.py.)
+C_MODE = compile_mode.TEST_MODE
 
 
 #: The mode of the scan references: the C backend, ``fast_compile``'s
-#: rewrites only (no element-wise fusion, no scan rewrites), so that their
-#: C modules are the few ops every case shares.
-REFERENCE_MODE = theano.compile.mode.Mode(linker="cvm",
-                                          optimizer="fast_compile")
+#: rewrites only (no element-wise fusion, no scan rewrites) and the
+#: element-wise ops through NumPy, so that their C modules are the few ops
+#: every case shares.
+REFERENCE_MODE = theano.compile.mode.Mode(
+    linker="cvm", optimizer="fast_compile").including(compile_mode.TAG)
 
 
 def c_function(inputs, outputs, **kwargs):

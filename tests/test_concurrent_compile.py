@@ -17,8 +17,9 @@ Both processes start together: each signals it is ready, then waits for a
 "go" file that the test creates once both are waiting; only then do they
 import ``theano_rnn`` (which imports Theano and compiles its own helper
 modules), build, ``compile`` (the training function), ``train_on_batch``
-once and ``predict`` once.  Seeds are fixed, so both must print exactly the
-same prediction.
+once and ``predict`` once, in the suite's compile mode (``compile_mode``:
+Theano's element-wise ops through NumPy, the rest in C).  Seeds are fixed,
+so both must print exactly the same prediction.
 """
 import os
 import subprocess
@@ -27,6 +28,9 @@ import textwrap
 import time
 
 from theano_rnn import runtime
+
+#: This folder, where the children find the suite's compile mode.
+TESTS = os.path.dirname(os.path.abspath(__file__))
 
 CHILD = textwrap.dedent("""
     import os, sys, time
@@ -38,8 +42,11 @@ CHILD = textwrap.dedent("""
             sys.exit("no go signal")
         time.sleep(0.001)
 
+    sys.path.insert(0, sys.argv[3])  # tests/: the suite's compile mode
+    import compile_mode  # imports theano_rnn first, which configures Theano
+    compile_mode.use_test_mode()
     import numpy as np
-    from theano_rnn.runtime import theano  # first: it configures Theano
+    from theano_rnn.runtime import theano
     from theano_rnn.layers import Dense, Embedding, SimpleRNN
     from theano_rnn.models import Sequential
 
@@ -73,7 +80,7 @@ def test_two_processes_compiling_one_model_into_one_empty_cache_both_succeed(
              open(tmp_path / ("err%d" % i), "w+")) for i in range(2)]
 
     processes = [subprocess.Popen(
-        [sys.executable, "-c", CHILD, str(ready), str(go)], env=env,
+        [sys.executable, "-c", CHILD, str(ready), str(go), TESTS], env=env,
         stdout=out, stderr=err, cwd=str(tmp_path))
         for ready, (out, err) in zip(readies, logs)]
     try:

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from theano_rnn.runtime import T, theano
 
+import compile_mode
 from fused_harness import (Scan, assert_all_close, c_function, check_pair,
                            check_split_across_threads, compiled, op_types,
                            random_cell, time_mask, with_flag)
@@ -248,7 +249,9 @@ def test_fused_ops_work_without_a_blas_library():
     import subprocess
     import sys
     env = with_flag(os.environ, "blas__ldflags=")
-    process = subprocess.run([sys.executable, "-c", _NO_BLAS_PROBE], env=env,
+    process = subprocess.run([sys.executable, "-c",
+                              compile_mode.CHILD_SETUP + _NO_BLAS_PROBE],
+                             env=env,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              universal_newlines=True, timeout=600)
     assert process.returncode == 0, process.stderr[-2000:]

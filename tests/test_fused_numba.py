@@ -12,7 +12,8 @@ import warnings
 import numpy as np
 import pytest
 
-from fused_harness import C_MODE, time_mask
+import compile_mode
+from fused_harness import time_mask
 from theano_rnn import runtime
 from theano_rnn.fastmath import fast_tanh, tanh_float32
 from theano_rnn.fused.adam import AdamUpdate, adam_update
@@ -29,9 +30,11 @@ def numba_mode():
 
 
 def compile_both(inputs, outputs, **kwargs):
-    """The function under the C backend and under Numba; Numba must not
-    fall back to object mode (it warns when it does)."""
-    c_code = theano.function(inputs, outputs, mode=C_MODE, **kwargs)
+    """The function under the C backend (the production mode: every op's C
+    code, fast_tanh's too) and under Numba; Numba must not fall back to
+    object mode (it warns when it does)."""
+    c_code = theano.function(inputs, outputs,
+                             mode=compile_mode.PRODUCTION_MODE, **kwargs)
     with warnings.catch_warnings():
         warnings.filterwarnings("error", message=".*object mode.*")
         numba = theano.function(inputs, outputs, mode=numba_mode(), **kwargs)

@@ -3,9 +3,10 @@ with another register block than this machine's.
 
 The block has ``FUSED_MR`` rows: 8 with AVX-512, 4 otherwise, so a machine
 only ever runs one of them.  Compiled with ``-DFUSED_MR=3`` (in a fresh
-process that adds it to the fused ops' compile arguments, so that their
-modules get cache keys of their own while the scan path's and every other
-op's modules are the ones the rest of the suite compiles), the fused cells
+process in the suite's compile mode that adds it to the fused ops' compile
+arguments, so that their modules get cache keys of their own while the scan
+path's and every other op's modules are the ones the rest of the suite
+compiles), the fused cells
 must still compute what their scan path computes: 20 rows on 2 threads are
 10 per thread, three blocks of 3 rows and one single row.  The LSTM (two
 products per step, one accumulating, and U^T backwards) and the GRU (its U
@@ -17,7 +18,7 @@ import os
 import subprocess
 import sys
 
-from theano_rnn import runtime
+import compile_mode
 
 PROBE = """
 import numpy as np
@@ -49,18 +50,19 @@ with theano.config.change_flags(floatX="float64"):
             x, mask = T.tensor3("x"), T.matrix("mask")
             out = layer.call(x, mask=mask, training=True)
             f = theano.function([x, mask], [out] + T.grad(
-                (out ** 2).sum(), [x] + layer.weights), mode=%r)
+                (out ** 2).sum(), [x] + layer.weights))
             results.append(f(x_value, mask_value))
         for fused, scan in zip(*results):
             np.testing.assert_allclose(fused, scan, rtol=1e-10, atol=1e-12,
                                        err_msg=layer_class.__name__)
 print("ok")
-""" % (None if runtime.BACKEND == "theano" else "CVM")   # the C backend
+"""
 
 
 def test_fused_cells_with_blocks_of_three_rows_equal_scan():
     env = dict(os.environ, OPENBLAS_NUM_THREADS="2")
-    process = subprocess.run([sys.executable, "-c", PROBE], env=env,
+    process = subprocess.run([sys.executable, "-c",
+                              compile_mode.CHILD_SETUP + PROBE], env=env,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              universal_newlines=True, timeout=900)
     assert process.returncode == 0, process.stderr[-3000:]

@@ -1,0 +1,143 @@
+"""The mode the test suite compiles its graphs in: Theano's element-wise ops
+run through NumPy, everything else as in production.
+
+Theano generates and compiles a C module for every distinct element-wise
+node: one per scalar op, dtype, number of dimensions, broadcast pattern and
+in-place pattern, and one per fused expression.  In a run of this suite with
+an empty compile cache they were 1,146 of the 1,465 modules, at about a
+second of ``g++`` each: most of the run.  The tests check theano_rnn's graphs,
+ops and models, not Theano's code generator, so by default they compile with
+:data:`TEST_MODE`:
+
+* Theano's optimizer (``fast_run``) without element-wise fusion, and
+* the element-wise nodes left at the end swapped for :class:`NumPyElemwise`,
+  which has no C code, so Theano runs its Python implementation: one NumPy
+  ufunc call per node (the reference implementation Theano's own tests
+  check the C code against).
+
+theano_rnn's own C ops (the fused recurrences, Adam, the row gathers), BLAS,
+indexing, reductions and scan compile as in production.
+
+What still runs Theano's production mode (fusion, C element-wise code):
+
+* :data:`PRODUCTION_MODE` (the ``production_mode`` fixture): the fast-math
+  tests (``fast_tanh``'s C code), the Numba-against-C tests and those of
+  the suite's mode itself;
+* every test that runs a script or another Python process (training,
+  prediction, benchmark, checkpoints, the Keras runner, the compile cache):
+  the mode is set in this process only, except in the child processes that
+  call :func:`use_test_mode` (the probes of the fused ops' build options,
+  whose code starts with :data:`CHILD_SETUP`, and of concurrent
+  compilation).
+
+``tests/test_compile_mode.py`` checks that the sine script's models train to
+the same weights in both modes, and that the NumPy paths give the C code's
+numbers.  With this mode a run with an empty compile cache compiled 430
+modules instead of 1,294 (2026-12-01).
+"""
+import functools
+import os
+
+import numpy as np
+from theano_rnn import runtime
+from theano_rnn.fastmath import ScalarFastTanh
+from theano_rnn.runtime import theano
+
+if runtime.BACKEND == "theano":
+    from theano.compile import optdb
+    from theano.graph.opt import TopoOptimizer as _Walker
+    from theano.graph.opt import local_optimizer as _node_rewriter
+    from theano.graph.utils import MethodNotDefined
+    from theano.tensor.elemwise import Elemwise
+else:
+    from pytensor.compile import optdb
+    from pytensor.graph.rewriting.basic import (
+        WalkingGraphRewriter as _Walker, node_rewriter as _node_rewriter)
+    from pytensor.graph.utils import MethodNotDefined
+    from pytensor.tensor.elemwise import Elemwise
+
+#: The rewrite's name in ``optdb`` and its tag, which no standard query
+#: includes.
+NAME, TAG = "theano_rnn_tests_numpy_elemwise", "numpy_elemwise_for_tests"
+#: Where it runs: after the in-place rewrites (Theano 75, PyTensor 50.5),
+#: before the last merge (Theano 100, PyTensor 100).
+POSITION = 99.0
+
+
+def array_function(scalar_op):
+    """A function of whole arrays for the scalar ops that have no NumPy
+    ufunc for their inputs (``nfunc_spec``), which ``Elemwise.perform``
+    would otherwise run element by element in Python (``np.frompyfunc``):
+    sums and products of more than two terms, casts, clip, fast_tanh.
+    ``None`` for the others.  (PyTensor does the first two itself.)"""
+    name = type(scalar_op).__name__
+    if name in ("Add", "Mul"):
+        binary = np.add if name == "Add" else np.multiply
+        return lambda *terms: functools.reduce(binary, terms)
+    if name == "Cast":
+        dtype = np.dtype(scalar_op.o_type.dtype)
+        return lambda x: np.asarray(x).astype(dtype)
+    if name == "Clip":
+        # Theano's order of tests, not np.clip's (they differ for lo > hi)
+        return lambda x, lo, hi: np.where(x < lo, lo, np.where(x > hi, hi, x))
+    if isinstance(scalar_op, ScalarFastTanh):
+        return lambda x: scalar_op.impl(x)  # written for arrays
+    return None
+
+
+class NumPyElemwise(Elemwise):
+    """An :class:`Elemwise` without C code: Theano falls back to
+    ``Elemwise.perform``, which calls the scalar op's NumPy ufunc (or the
+    :func:`array_function` of the ops that have none)."""
+
+    def c_code(self, node, nodename, inames, onames, sub):
+        raise MethodNotDefined("c_code", type(self), "NumPyElemwise",
+                               "tests run element-wise ops through NumPy")
+
+    def prepare_node(self, node, storage_map, compute_map, impl):
+        super().prepare_node(node, storage_map, compute_map, impl)
+        function = array_function(self.scalar_op) if impl == "py" else None
+        if function is not None:
+            function.nout = 1  # what perform reads of a ufunc
+            self.ufunc = function
+
+
+@_node_rewriter([Elemwise])
+def numpy_elemwise(fgraph, node):
+    """Swap an :class:`Elemwise` node for a :class:`NumPyElemwise` one with
+    the same scalar op and in-place pattern."""
+    op = node.op
+    if type(op) is not Elemwise:
+        return False
+    replacement = NumPyElemwise(op.scalar_op, op.inplace_pattern,
+                                name=op.name, nfunc_spec=op.nfunc_spec)
+    return replacement.make_node(*node.inputs).outputs
+
+
+if runtime.BACKEND == "theano":
+    optdb.register(NAME, _Walker(numpy_elemwise), POSITION, TAG)
+else:
+    optdb.register(NAME, _Walker(numpy_elemwise), TAG, position=POSITION)
+
+#: The default mode when this module was imported: theano_rnn's production
+#: mode (``runtime.function_mode()`` and scan's inner graphs use it).
+PRODUCTION_MODE = (runtime.function_mode()
+                   or theano.compile.mode.get_default_mode())
+#: The production mode without element-wise fusion and with NumPy
+#: element-wise ops.
+TEST_MODE = PRODUCTION_MODE.excluding("fusion").including(TAG)
+
+
+def use_test_mode():
+    """Make :data:`TEST_MODE` the default mode of this process (the tests'
+    ``theano.function`` calls and scan's inner graphs)."""
+    theano.config.mode = TEST_MODE
+
+
+#: Lines that put a child process (``python -c``) in the suite's mode; they
+#: import theano_rnn, so they go before the child's own imports.
+CHILD_SETUP = ("import sys\n"
+               "sys.path.insert(0, %r)\n"
+               "import compile_mode\n"
+               "compile_mode.use_test_mode()\n"
+               % os.path.dirname(os.path.abspath(__file__)))

@@ -25,10 +25,9 @@ What still runs Theano's production mode (fusion, C element-wise code):
   the suite's mode itself;
 * every test that runs a script or another Python process (training,
   prediction, benchmark, checkpoints, the Keras runner, the compile cache):
-  the mode is set in this process only, except in the child processes that
-  call :func:`use_test_mode` (the probes of the fused ops' build options,
-  whose code starts with :data:`CHILD_SETUP`, and of concurrent
-  compilation).
+  the mode is set in this process only, except in the child processes whose
+  code runs :data:`CHILD_SETUP` (the probes of the fused ops' build options
+  and of concurrent compilation).
 
 ``tests/test_compile_mode.py`` checks that the sine script's models train to
 the same weights in both modes, and that the NumPy paths give the C code's
@@ -135,7 +134,7 @@ def use_test_mode():
 
 
 #: Lines that put a child process (``python -c``) in the suite's mode; they
-#: import theano_rnn, so they go before the child's own imports.
+#: import theano_rnn, so they go before the child's own imports of it.
 CHILD_SETUP = ("import sys\n"
                "sys.path.insert(0, %r)\n"
                "import compile_mode\n"

@@ -9,6 +9,7 @@ import pytest
 from theano_rnn.runtime import T, theano
 
 import compile_mode
+from fused_harness import Scan
 from theano_rnn.fastmath import fast_tanh
 
 
@@ -26,7 +27,7 @@ def elemwise_ops(fgraph):
 
 def scan_inner_graphs(fgraph):
     return [node.op.fn.maker.fgraph for node in fgraph.apply_nodes
-            if type(node.op).__name__ == "Scan"]
+            if isinstance(node.op, Scan)]
 
 
 def expression():

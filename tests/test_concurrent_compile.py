@@ -27,11 +27,12 @@ import sys
 import textwrap
 import time
 
+import compile_mode
 from theano_rnn import runtime
 
-#: This folder, where the children find the suite's compile mode.
-TESTS = os.path.dirname(os.path.abspath(__file__))
-
+# Signal readiness and wait for "go" before anything imports Theano; then
+# the suite's compile mode (its lines import theano_rnn, which configures
+# Theano), then the model.
 CHILD = textwrap.dedent("""
     import os, sys, time
     ready, go = sys.argv[1], sys.argv[2]
@@ -41,10 +42,7 @@ CHILD = textwrap.dedent("""
         if time.time() > deadline:
             sys.exit("no go signal")
         time.sleep(0.001)
-
-    sys.path.insert(0, sys.argv[3])  # tests/: the suite's compile mode
-    import compile_mode  # imports theano_rnn first, which configures Theano
-    compile_mode.use_test_mode()
+""") + compile_mode.CHILD_SETUP + textwrap.dedent("""
     import numpy as np
     from theano_rnn.runtime import theano
     from theano_rnn.layers import Dense, Embedding, SimpleRNN
@@ -80,7 +78,7 @@ def test_two_processes_compiling_one_model_into_one_empty_cache_both_succeed(
              open(tmp_path / ("err%d" % i), "w+")) for i in range(2)]
 
     processes = [subprocess.Popen(
-        [sys.executable, "-c", CHILD, str(ready), str(go), TESTS], env=env,
+        [sys.executable, "-c", CHILD, str(ready), str(go)], env=env,
         stdout=out, stderr=err, cwd=str(tmp_path))
         for ready, (out, err) in zip(readies, logs)]
     try:

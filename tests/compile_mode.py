@@ -143,11 +143,11 @@ def use_test_mode():
     ``theano.function`` calls and scan's inner graphs), and keep no stack
     trace on new variables.
 
-    Theano records where each variable was made (``traceback__limit``
-    frames, 8 by default, for its error messages), skipping its own frames;
-    under pytest that walks some 60 frames and reads their source lines for
-    every node (six of the layer and model test files ran 7% faster without
-    it).  No test reads those traces."""
+    Theano records where each variable was made, for its error messages:
+    it walks the stack past its own frames and reads the source lines of
+    the next ``traceback__limit`` (8 by default), for every variable it
+    makes, in the optimizer too.  Six of the layer and model test files ran
+    7% faster without it.  No test reads those traces."""
     theano.config.mode = TEST_MODE
     theano.config.traceback__limit = 0
 

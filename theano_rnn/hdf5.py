@@ -869,7 +869,7 @@ def save_model(model, path, include_optimizer=True):
     """
     _check_buildable(model)
     model_config = json.dumps(_keras_model_config(model))
-    compiled = include_optimizer and model.train_function is not None
+    compiled = include_optimizer and model._is_compiled
     training_config = (json.dumps(_keras_training_config(model))
                        if compiled else None)
 

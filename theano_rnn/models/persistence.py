@@ -119,7 +119,7 @@ def _file_contents(model, metadata, include_optimizer=True):
     }
     groups = {"weights": weights, "optimizer": [], "dropout_rng": [],
               "shuffle_rng": []}
-    if model.train_function is not None and include_optimizer:
+    if model._is_compiled and include_optimizer:
         header["training_config"] = dict(
             model._compile_config,
             optimizer=optimizers.serialize(model.optimizer))

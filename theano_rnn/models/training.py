@@ -27,8 +27,10 @@ with ``w_i`` the ``loss_weights`` (1 by default) and the layer losses the
 ``losses`` of the layers (regularisation penalties).  The optimizer's
 updates of a weight go through the ``constraints`` of its layer.  Three
 ``theano.function`` objects, compiled in
-:func:`theano_rnn.runtime.function_mode` (C code on both backends), are
-public attributes::
+:func:`theano_rnn.runtime.function_mode` (C code on both backends) the
+first time each is used (as Keras does: a model that is only trained never
+compiles its test function, one that only predicts never compiles its
+gradient), are public attributes::
 
     outs = model.train_function(*xs, *ys)   # [loss, (loss_i...), *metrics]
     outs = model.test_function(*xs, *ys)    # the same, inference graph
@@ -97,7 +99,9 @@ class Model(Network):
     Attributes
     ----------
     train_function, test_function, predict_function : theano.function
-        Set by :meth:`compile` (see the module docstring).
+        Compiled the first time they are used, from the graphs
+        :meth:`compile` writes (see the module docstring); the first two
+        are ``None`` before :meth:`compile`.
     metrics_names : list of str
         ``['loss', ...]``: the outputs of :meth:`evaluate`.
     optimizer, history, stop_training, metadata
@@ -133,9 +137,9 @@ class Model(Network):
 
     def _reset_compiled(self):
         """Forget the compiled functions (after the structure changed)."""
-        self.train_function = None
-        self.test_function = None
-        self.predict_function = None
+        self._is_compiled = False
+        self._functions = {}
+        self._function_graphs = {}
         self._weighted_functions = None
         self.optimizer = None
         self.loss = None
@@ -272,18 +276,18 @@ class Model(Network):
         params = self.trainable_weights
         updates = self._constrained(optimizer.get_updates(total, params))
         inputs = list(self.inputs) + targets
-        self.train_function = theano.function(
-            inputs, train_outputs,
-            updates=updates + self._state_updates(training=True),
-            allow_input_downcast=True, mode=function_mode(),
-                name="train_function")
         predictions, masks, state_updates = self.run_graph(self.inputs)
-        self.test_function = theano.function(
-            inputs, self._loss_outputs(predictions, masks)[0],
-            updates=state_updates, allow_input_downcast=True,
-            mode=function_mode(), name="test_function")
+        self._function_graphs = {
+            "train_function": (
+                inputs, train_outputs,
+                updates + self._state_updates(training=True)),
+            "test_function": (
+                inputs, self._loss_outputs(predictions, masks)[0],
+                state_updates)}
+        self._functions.pop("train_function", None)
+        self._functions.pop("test_function", None)
         self._weighted_functions = None
-        self._make_predict_function()
+        self._is_compiled = True
         self.optimizer = optimizer
         self.metrics_names = metrics_names
         self._compile_config = {
@@ -415,16 +419,45 @@ class Model(Network):
             self._weighted_functions = (train, test)
         return self._weighted_functions
 
+    # -- the compiled functions ----------------------------------------------
+    @property
+    def train_function(self):
+        """One optimizer step, ``[loss, ...] = train_function(*xs, *ys)``;
+        ``None`` before :meth:`compile`."""
+        return self._compiled("train_function")
+
+    @property
+    def test_function(self):
+        """``[loss, ...] = test_function(*xs, *ys)`` with the inference
+        graph; ``None`` before :meth:`compile`."""
+        return self._compiled("test_function")
+
+    @property
+    def predict_function(self):
+        """``outputs = predict_function(*xs)``; needs no :meth:`compile`."""
+        return self._make_predict_function()
+
+    def _compiled(self, name):
+        """The function ``name``, compiled from the graph :meth:`compile`
+        wrote the first time it is asked for (as Keras's
+        ``_make_train_function``): a model that only predicts, or is only
+        trained, never pays for the compilation of the others."""
+        if name not in self._functions and name in self._function_graphs:
+            inputs, outputs, updates = self._function_graphs[name]
+            self._functions[name] = theano.function(
+                inputs, outputs, updates=updates, allow_input_downcast=True,
+                mode=function_mode(), name=name)
+            del self._function_graphs[name]
+        return self._functions.get(name)
+
     def _make_predict_function(self):
-        if self.predict_function is None:
+        if "predict_function" not in self._functions:
             self.build()
             outputs, _, updates = self.run_graph(self.inputs)
-            self.predict_function = theano.function(
-                list(self.inputs), outputs[0] if len(outputs) == 1
-                else outputs, updates=updates,
-                allow_input_downcast=True, mode=function_mode(),
-                name="predict_function")
-        return self.predict_function
+            self._function_graphs["predict_function"] = (
+                list(self.inputs),
+                outputs[0] if len(outputs) == 1 else outputs, updates)
+        return self._compiled("predict_function")
 
     def _state_updates(self, training):
         """The stateful layers' state updates of the training or inference
@@ -463,7 +496,7 @@ class Model(Network):
                 "got %d samples" % (argument, fixed, n))
 
     def _check_compiled(self, method):
-        if self.train_function is None:
+        if not self._is_compiled:
             raise RuntimeError("%s: compile the model first, e.g. "
                                "model.compile(optimizer='adam', loss='mse')"
                                % method)

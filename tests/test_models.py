@@ -65,6 +65,33 @@ def test_predict_works_without_compile_in_batches_of_any_size():
     assert model.predict_function is not None and model.train_function is None
 
 
+def test_each_function_is_compiled_when_first_used(monkeypatch, data):
+    """As in Keras, compile() compiles nothing yet: predicting compiles only
+    the predict function, fitting then the train function, evaluating the
+    test function, each once."""
+    from theano_rnn.runtime import theano
+    compiled_names, function = [], theano.function
+
+    def recording(*args, **kwargs):
+        compiled_names.append(kwargs.get("name"))
+        return function(*args, **kwargs)
+
+    monkeypatch.setattr(theano, "function", recording)
+    x, y = data
+    model = lstm_classifier()
+    model.compile("adam", "binary_crossentropy", metrics=["acc"])
+    assert compiled_names == []
+    model.predict(x)
+    model.predict(x)
+    assert compiled_names == ["predict_function"]
+    model.fit(x, y, epochs=2, verbose=0)
+    assert compiled_names == ["predict_function", "train_function"]
+    model.evaluate(x, y)
+    assert model.test_function is not None
+    assert compiled_names == ["predict_function", "train_function",
+                              "test_function"]
+
+
 def test_summary_lists_layers_output_shapes_and_parameter_counts():
     model = Sequential([Embedding(10, 3, input_length=5), GRU(4),
                         Dense(2)], name="net")

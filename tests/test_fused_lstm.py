@@ -237,7 +237,11 @@ for layer in (LSTM, GRU):
                                   implementation=implementation)])
         model.compile(loss="mse", optimizer="adam")
         outputs.append(model.predict(x))
-    assert np.allclose(outputs[0], outputs[1], atol=1e-5), layer
+        # one training step links and runs the backward ops too
+        model.train_on_batch(x, np.zeros((3, 5), "float32"))
+        outputs.append(model.predict(x))
+    assert np.allclose(outputs[0], outputs[2], atol=1e-5), layer
+    assert not np.allclose(outputs[0], outputs[1], atol=1e-5), layer
 print("ok")
 """
 

@@ -189,6 +189,21 @@ def test_model_file_with_changed_bytes_fails_clearly_or_loads_same_weights(
     assert_loads_identically_or_fails_clearly(path, saved)
 
 
+def test_model_file_asking_for_a_newer_zip_version_fails_clearly(
+        saved, tmp_path):
+    """The byte "version needed to extract" of the zip's central directory
+    changed to 6.4 (zipfile raises NotImplementedError): a ModelFileError,
+    not zipfile's exception.  Found by the test above."""
+    data = bytearray(saved["model"])
+    data[data.index(b"PK\x01\x02") + 6] = 64
+    path = str(tmp_path / "model.npz")
+    with open(path, "wb") as f:
+        f.write(bytes(data))
+    with pytest.raises(ModelFileError, match="^%s: .*zip file version 6.4"
+                       % re.escape(path)):
+        load_model(path, compile=False)
+
+
 @fuzz(30)
 @given(data=st.data())
 def test_truncated_model_file_raises_model_file_error(saved, data):

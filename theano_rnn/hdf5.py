@@ -130,7 +130,7 @@ def is_keras3_archive(path):
     try:
         with zipfile.ZipFile(path) as archive:
             names = set(archive.namelist())
-    except (zipfile.BadZipFile, OSError, ValueError):
+    except saving.READ_ERRORS:      # not a zip, or a damaged one
         return False
     return "config.json" in names and any(
         n.startswith("model.weights") for n in names)

@@ -53,9 +53,11 @@ VERSION = 1
 
 _HEADER = "header"
 _MEMBER = "%s/%04d"
-# Everything reading a damaged archive can raise (besides ModelFileError).
-# (RuntimeError: zipfile's "File is encrypted" when a flag bit flipped.)
-_READ_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error,
+#: Everything reading a damaged archive can raise (besides ModelFileError).
+#: (NotImplementedError: zipfile's "zip file version 6.4" when a version
+#: byte changed; RuntimeError: its "File is encrypted" when a flag bit
+#: flipped.)
+READ_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error,
                 struct.error, ValueError, TypeError, KeyError, EOFError,
                 OSError, UnicodeDecodeError, OverflowError, MemoryError,
                 NotImplementedError, RuntimeError)
@@ -210,7 +212,7 @@ def read_file(path, format):
             return _read_archive(stream, formats)
         except ModelFileError as error:
             raise ModelFileError("%s: %s" % (path, error))
-        except _READ_ERRORS as error:
+        except READ_ERRORS as error:
             raise ModelFileError(
                 "%s: not a valid %s file (damaged, truncated or not "
                 "written by theano_rnn): %s: %s"

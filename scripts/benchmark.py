@@ -88,9 +88,10 @@ default ``benchmark.json``) holding:
     ``COMPILE`` is ``{"train_function_s", "compile_s", "import_s"}``: the
     training function's compile time, the wall time of ``model.compile``
     and of compiling its three functions (which theano_rnn, as Keras,
-    compiles the first time each is used) and the time to import theano_rnn and Theano
-    (Theano's own C helpers, such as its lazy linker, are compiled on first
-    use, so with an empty cache they count in the compile times).
+    compiles the first time each is used) and the time to import theano_rnn
+    and Theano (Theano's own C helpers, such as its lazy linker, are
+    compiled on first use, so with an empty cache they count in the compile
+    times).
 ``torch_unavailable``
     Why PyTorch was not used, or ``null``.
 

@@ -58,9 +58,9 @@ _MEMBER = "%s/%04d"
 #: byte changed; RuntimeError: its "File is encrypted" when a flag bit
 #: flipped.)
 READ_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error,
-                struct.error, ValueError, TypeError, KeyError, EOFError,
-                OSError, UnicodeDecodeError, OverflowError, MemoryError,
-                NotImplementedError, RuntimeError)
+               struct.error, ValueError, TypeError, KeyError, EOFError,
+               OSError, UnicodeDecodeError, OverflowError, MemoryError,
+               NotImplementedError, RuntimeError)
 
 
 class ModelFileError(ValueError):

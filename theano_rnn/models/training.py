@@ -79,6 +79,15 @@ from .network import Network
 _EPSILON = 1e-7
 
 
+def _function(name, inputs, outputs, updates):
+    """A model's ``theano.function``: C code on both backends
+    (:func:`~theano_rnn.runtime.function_mode`), arrays downcast to the
+    inputs' dtypes (float64 data into a float32 model)."""
+    return theano.function(inputs, outputs, updates=updates,
+                           allow_input_downcast=True, mode=function_mode(),
+                           name=name)
+
+
 class Model(Network):
     """A functional model: a graph of layers from ``inputs`` to
     ``outputs`` (Keras 2), trainable.
@@ -405,17 +414,15 @@ class Model(Network):
             updates = [(optimizer.iterations, optimizer.iterations + 1)]
             updates += optimizer._build_updates(
                 params, optimizer.get_gradients(total, params))
-            train = theano.function(
-                inputs, outputs,
-                updates=self._constrained(updates) +
-                self._state_updates(training=True),
-                allow_input_downcast=True, mode=function_mode(),
-                name="weighted_train_function")
+            train = _function(
+                "weighted_train_function", inputs, outputs,
+                self._constrained(updates) +
+                self._state_updates(training=True))
             predictions, masks, state_updates = self.run_graph(self.inputs)
-            test = theano.function(
-                inputs, self._loss_outputs(predictions, masks, weights)[0],
-                updates=state_updates, allow_input_downcast=True,
-                mode=function_mode(), name="weighted_test_function")
+            test = _function(
+                "weighted_test_function", inputs,
+                self._loss_outputs(predictions, masks, weights)[0],
+                state_updates)
             self._weighted_functions = (train, test)
         return self._weighted_functions
 
@@ -443,10 +450,8 @@ class Model(Network):
         ``_make_train_function``): a model that only predicts, or is only
         trained, never pays for the compilation of the others."""
         if name not in self._functions and name in self._function_graphs:
-            inputs, outputs, updates = self._function_graphs[name]
-            self._functions[name] = theano.function(
-                inputs, outputs, updates=updates, allow_input_downcast=True,
-                mode=function_mode(), name=name)
+            self._functions[name] = _function(name,
+                                              *self._function_graphs[name])
             del self._function_graphs[name]
         return self._functions.get(name)
 

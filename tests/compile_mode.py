@@ -1,5 +1,5 @@
 """The mode the test suite compiles its graphs in: Theano's element-wise ops
-run through NumPy, everything else as in production.
+run through NumPy, everything else as in production but compiled at ``-O1``.
 
 Theano generates and compiles a C module for every distinct element-wise
 node: one per scalar op, dtype, number of dimensions, broadcast pattern and
@@ -16,13 +16,15 @@ ops and models, not Theano's code generator, so by default they compile with
   check the C code against).
 
 theano_rnn's own C ops (the fused recurrences, Adam, the row gathers), BLAS,
-indexing, reductions and scan compile as in production.
+indexing, reductions and scan compile as in production, with ``g++ -O1``
+instead of ``-O3`` (:func:`test_cxxflags`: a fused recurrence compiles in
+1.3 s instead of 2.2).
 
 What still runs Theano's production mode (fusion, C element-wise code):
 
-* :data:`PRODUCTION_MODE` (the ``production_mode`` fixture): the fast-math
-  tests (``fast_tanh``'s C code), the Numba-against-C tests and those of
-  the suite's mode itself;
+* :func:`production` and :func:`production_function` (the
+  ``production_mode`` fixture): the fast-math tests (``fast_tanh``'s C
+  code), the Numba-against-C tests and those of the suite's mode itself;
 * every test that runs a script or another Python process (training,
   prediction, benchmark, checkpoints, the Keras runner, the compile cache):
   the mode is set in this process only, except in the child processes whose
@@ -34,6 +36,7 @@ the same weights in both modes, and that the NumPy paths give the C code's
 numbers.  With this mode a run with an empty compile cache compiled 430
 modules instead of 1,294 (2026-12-01).
 """
+import contextlib
 import functools
 import os
 
@@ -138,10 +141,38 @@ PRODUCTION_MODE = (runtime.function_mode()
 TEST_MODE = PRODUCTION_MODE.excluding("fusion").including(TAG)
 
 
+#: The C compiler options of the production mode: the user's own
+#: ``gcc__cxxflags`` as they were when this module was imported.
+PRODUCTION_CXXFLAGS = str(theano.config.gcc__cxxflags)
+#: What the suite's mode adds to them: ``-O1``, after the ``-O3`` that
+#: Theano puts first (the last ``-O`` counts), unless the user chose a
+#: level.  See :func:`test_cxxflags`.
+TEST_OPTIMIZATION = "-O1"
+
+
+def test_cxxflags(flags=PRODUCTION_CXXFLAGS):
+    """The C compiler options of the suite's mode: ``flags`` and
+    :data:`TEST_OPTIMIZATION`, unless ``flags`` already name a level.
+
+    Why: at ``-O3`` ``g++`` spends most of a fused recurrence's compile
+    optimising it (2.2 of the 1.3 s it takes at ``-O1``, measured here with
+    the precompiled header), and the suite compiles about a hundred of
+    them, one per cell, option set and dtype; Theano's own small modules
+    gain 0.05-0.2 s each.  The tests check what the code computes, which
+    does not depend on the level (no fast-math option is involved).  The
+    compiler options are in the modules' cache keys, so these modules never
+    stand in for production ones.  What keeps running the production level:
+    :func:`production` and every script or other process the tests start
+    (``scripts/train_*.py`` compare the fused and scan loops there)."""
+    if any(flag.startswith("-O") for flag in flags.split()):
+        return flags
+    return " ".join(f for f in (flags, TEST_OPTIMIZATION) if f)
+
+
 def use_test_mode():
     """Make :data:`TEST_MODE` the default mode of this process (the tests'
-    ``theano.function`` calls and scan's inner graphs), and keep no stack
-    trace on new variables.
+    ``theano.function`` calls and scan's inner graphs), compile its C code
+    with :func:`test_cxxflags`, and keep no stack trace on new variables.
 
     Theano records where each variable was made, for its error messages:
     it walks the stack past its own frames and reads the source lines of
@@ -149,7 +180,25 @@ def use_test_mode():
     makes, in the optimizer too.  Six of the layer and model test files ran
     7% faster without it.  No test reads those traces."""
     theano.config.mode = TEST_MODE
+    theano.config.gcc__cxxflags = test_cxxflags()
     theano.config.traceback__limit = 0
+
+
+@contextlib.contextmanager
+def production():
+    """Compile in :data:`PRODUCTION_MODE` with the production compiler
+    options (the ``production_mode`` fixture, for a whole test)."""
+    with theano.config.change_flags(mode=PRODUCTION_MODE,
+                                    gcc__cxxflags=PRODUCTION_CXXFLAGS):
+        yield
+
+
+def production_function(inputs, outputs, **kwargs):
+    """``theano.function`` compiled as in production: Theano's element-wise
+    C code, fused, and the production compiler options."""
+    with production():
+        return theano.function(inputs, outputs, mode=PRODUCTION_MODE,
+                               **kwargs)
 
 
 #: Lines that put a child process (``python -c``) in the suite's mode; they

@@ -21,8 +21,9 @@ def float64():
 @pytest.fixture
 def production_mode():
     """Compile the test's graphs in theano_rnn's production mode (Theano's
-    fused element-wise C code) instead of the suite's."""
-    with theano.config.change_flags(mode=compile_mode.PRODUCTION_MODE):
+    fused element-wise C code, the production compiler options) instead of
+    the suite's."""
+    with compile_mode.production():
         yield
 
 

@@ -1,5 +1,6 @@
 """The suite's compile mode (:mod:`compile_mode`): Theano's element-wise
 ops run through NumPy, and models train in it as they do in production."""
+import contextlib
 import importlib.util
 import os
 import sys
@@ -51,6 +52,17 @@ def test_the_production_mode_fuses_them_into_c_code(production_mode):
     assert ops == ["Composite"]
 
 
+def test_the_suite_compiles_c_at_O1_unless_the_user_chose_a_level():
+    assert compile_mode.test_cxxflags("") == "-O1"
+    assert compile_mode.test_cxxflags("-march=x86-64") == "-march=x86-64 -O1"
+    assert compile_mode.test_cxxflags("-g -O0") == "-g -O0"
+    assert theano.config.gcc__cxxflags == compile_mode.test_cxxflags()
+    with compile_mode.production():
+        assert theano.config.gcc__cxxflags == \
+            compile_mode.PRODUCTION_CXXFLAGS
+    assert theano.config.gcc__cxxflags == compile_mode.test_cxxflags()
+
+
 def test_numpy_paths_compute_what_the_c_code_computes(rng):
     """The ops without a NumPy ufunc of their own (n-ary sums and products,
     casts, clip with bounds either way round, fast_tanh) run on whole
@@ -68,8 +80,7 @@ def test_numpy_paths_compute_what_the_c_code_computes(rng):
     for node in suite.maker.fgraph.apply_nodes:
         assert not isinstance(getattr(node.op, "ufunc", None), np.ufunc), \
             node  # np.frompyfunc: element by element
-    production = theano.function([x, lo, hi, ints], outputs,
-                                 mode=compile_mode.PRODUCTION_MODE)
+    production = compile_mode.production_function([x, lo, hi, ints], outputs)
     for a, b in zip(got, production(*values)):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
 
@@ -97,11 +108,12 @@ def sine_script():
     return module
 
 
-def train(script, options, weights, x, y, mode):
+def train(script, options, weights, x, y, compiling):
     """The sine script's model for ``options``, set to ``weights``,
-    compiled and trained for four batches in ``mode``; its weights
-    afterwards."""
-    with theano.config.change_flags(mode=mode):
+    compiled and trained for four batches in the context ``compiling()``
+    (:func:`compile_mode.production`, or nothing for the suite's mode); its
+    weights afterwards."""
+    with compiling():
         model = script.build_model(script.parse_args(options))
         model.set_weights(weights)
         for start in range(0, len(x), 8):
@@ -124,12 +136,12 @@ def test_the_sine_model_trains_to_the_same_weights_in_both_modes(
     options = options + ["--seed", "3"]
     x = rng.randn(32, 5, 1).astype("float32")
     y = rng.randn(32, 1).astype("float32")
-    with theano.config.change_flags(mode=compile_mode.PRODUCTION_MODE):
+    with compile_mode.production():
         weights = script.build_model(script.parse_args(options)).get_weights()
     in_production = train(script, options, weights, x, y,
-                          compile_mode.PRODUCTION_MODE)
+                          compile_mode.production)
     in_the_suite = train(script, options, weights, x, y,
-                         compile_mode.TEST_MODE)
+                         contextlib.nullcontext)
     assert any(np.abs(a - b).max() > 1e-3
                for a, b in zip(weights, in_production))  # it trained
     for a, b in zip(in_production, in_the_suite):

@@ -1,20 +1,18 @@
 """The vectorisable tanh against NumPy's exact one, and a float32 network
 using it against the float64 reference.  The functions compile in the
-production mode (:data:`compile_mode.PRODUCTION_MODE`): the suite's own mode
-would run ``fast_tanh``'s Python implementation instead of its C code."""
+production mode (:func:`compile_mode.production_function`): the suite's own
+mode would run ``fast_tanh``'s Python implementation instead of its C
+code."""
 import numpy as np
 
 import compile_mode
 from numpy_reference import run_rnn
 from theano_rnn.fastmath import fast_sigmoid, fast_tanh, tanh_float32
 from theano_rnn.layers import GRU, LSTM
-from theano_rnn.runtime import T, theano
+from theano_rnn.runtime import T
 
-
-def c_function(inputs, outputs):
-    """``theano.function`` compiled with Theano's element-wise C code."""
-    return theano.function(inputs, outputs,
-                           mode=compile_mode.PRODUCTION_MODE)
+#: ``theano.function`` as in production: Theano's element-wise C code.
+c_function = compile_mode.production_function
 
 
 def test_float32_fast_tanh_is_within_4e7_of_exact_tanh():

@@ -33,8 +33,7 @@ def compile_both(inputs, outputs, **kwargs):
     """The function under the C backend (the production mode: every op's C
     code, fast_tanh's too) and under Numba; Numba must not fall back to
     object mode (it warns when it does)."""
-    c_code = theano.function(inputs, outputs,
-                             mode=compile_mode.PRODUCTION_MODE, **kwargs)
+    c_code = compile_mode.production_function(inputs, outputs, **kwargs)
     with warnings.catch_warnings():
         warnings.filterwarnings("error", message=".*object mode.*")
         numba = theano.function(inputs, outputs, mode=numba_mode(), **kwargs)

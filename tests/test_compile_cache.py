@@ -3,6 +3,7 @@ precompiled header (:mod:`theano_rnn.runtime.compile_cache`), and are
 registered in the shared cache as before."""
 import glob
 import os
+import pickle
 import shlex
 import subprocess
 import sys
@@ -213,3 +214,34 @@ def test_debug_information_is_kept_when_the_user_asks_for_it(tmp_path):
     for command in commands:
         assert "-g0" not in command
         assert has_debug_information(command[command.index("-o") + 1])
+
+
+class ReadsTheKeyFileWhilePickled:
+    """A cache key part that, while its key file is being written, reads
+    that file as another process's cache refresh would."""
+
+    def __init__(self, key_pkl):
+        self.key_pkl = key_pkl
+        self.seen = []
+
+    def __getstate__(self):
+        with open(self.key_pkl, "rb") as handle:
+            self.seen.append(len(pickle.load(handle).keys))
+        return {"key_pkl": self.key_pkl, "seen": []}
+
+
+def test_a_key_file_is_never_seen_half_written(tmp_path):
+    """Adding a key to a module rewrites its key.pkl; a process reading the
+    cache meanwhile must find the old list of keys or the new one (on an
+    empty file, Theano's refresh deletes the module's directory)."""
+    cmodule = theano.link.c.cmodule
+    key_pkl = str(tmp_path / "key.pkl")
+    probe = ReadsTheKeyFileWhilePickled(key_pkl)
+    key_data = cmodule.KeyData(keys={("v1", "first")}, module_hash="h",
+                               key_pkl=key_pkl, entry=str(tmp_path / "m.so"))
+    key_data.save_pkl()
+    key_data.add_key(("v1", probe))           # pickles the probe: it reads
+    assert probe.seen == [1]                  # the old file, whole
+    with open(key_pkl, "rb") as handle:
+        assert len(pickle.load(handle).keys) == 2
+    assert os.listdir(str(tmp_path)) == ["key.pkl"]

@@ -178,6 +178,7 @@ else:
 #: PyTensor, which dropped the module, the same functions.
 nnet = _setup.make_nnet()
 compile_cache.compile_outside_lock(_cmodule)
+compile_cache.atomic_key_files(_cmodule)
 
 #: The backend's version string.
 VERSION = theano.__version__

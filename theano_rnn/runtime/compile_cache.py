@@ -1,4 +1,4 @@
-"""Four fixes to the C-module cache that Theano and PyTensor share.
+"""Five fixes to the C-module cache that Theano and PyTensor share.
 
 **Stable versions for ``ExternalCOp``** (theano-pymc only;
 :func:`stable_external_op_versions`).  theano-pymc 1.1.2 versions an op
@@ -37,6 +37,19 @@ what the original does under it is done the same way:
 Nothing else changes: the same keys, files and directory layout, so caches
 stay shared with processes that do not use this (they only wait longer).
 
+**Key files written whole** (both backends; :func:`atomic_key_files`).  A
+module's ``key.pkl`` lists every cache key that uses it, and is written
+again each time a process adds one (``KeyData.save_pkl``: ``open(path,
+"wb")``, then ``pickle.dump``).  A process that starts meanwhile reads the
+cache (``ModuleCache.refresh``) and may find the file empty or cut short;
+on an ``EOFError`` it deletes the module's whole directory ("Happened
+once... not sure why", says the code), while the other processes still
+hold the module in their tables: the next time one of them adds a key to
+it, it fails with ``FileNotFoundError`` (twice in cold runs of the test
+suite, which starts dozens of processes beside its two workers).  The file
+is now written beside itself and renamed over the old one, so a reader sees
+the old list or the new one, never a part.
+
 **Precompiled headers** (both backends, with ``g++``;
 :func:`precompiled_header`).  Every module the backend generates starts
 with the same includes -- ``Python.h``, the backend's helper header, NumPy's
@@ -65,6 +78,7 @@ precompiled header, so cache keys do not change.
 import hashlib
 import json
 import os
+import pickle
 import re
 import shutil
 import subprocess
@@ -270,6 +284,37 @@ def compile_outside_lock(cmodule):
     module_from_key.compiles_outside_lock = True
     module_from_key.__doc__ = original.__doc__
     cache_class.module_from_key = module_from_key
+
+
+def atomic_key_files(cmodule):
+    """Patch ``cmodule.KeyData.save_pkl`` to write ``key.pkl`` whole: into a
+    file beside it, renamed over it.  Idempotent."""
+    key_data_class = cmodule.KeyData
+    original = key_data_class.save_pkl
+    if getattr(original, "atomic", False):
+        return
+
+    def save_pkl(self):
+        # Named by process (the file's mode is the usual one, unlike
+        # mkstemp's); processes write key files under the compile lock.
+        partial = "%s.%d.partial" % (self.key_pkl, os.getpid())
+        try:
+            with open(partial, "wb") as handle:
+                pickle.dump(self, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(partial, self.key_pkl)
+        except pickle.PicklingError:
+            # As the original: a key that cannot be pickled leaves the
+            # module without a key file (a later refresh removes it).
+            if os.path.exists(self.key_pkl):
+                os.remove(self.key_pkl)
+            raise
+        finally:
+            if os.path.exists(partial):
+                os.remove(partial)
+
+    save_pkl.atomic = True
+    save_pkl.__doc__ = original.__doc__
+    key_data_class.save_pkl = save_pkl
 
 
 def stable_external_op_versions(external_cop_class):

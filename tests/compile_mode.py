@@ -1,5 +1,6 @@
 """The mode the test suite compiles its graphs in: Theano's element-wise ops
-run through NumPy, everything else as in production but compiled at ``-O1``.
+run through NumPy, everything else as in production, the fused recurrences
+compiled at ``-O1``.
 
 Theano generates and compiles a C module for every distinct element-wise
 node: one per scalar op, dtype, number of dimensions, broadcast pattern and
@@ -16,9 +17,9 @@ ops and models, not Theano's code generator, so by default they compile with
   check the C code against).
 
 theano_rnn's own C ops (the fused recurrences, Adam, the row gathers), BLAS,
-indexing, reductions and scan compile as in production, with ``g++ -O1``
-instead of ``-O3`` (:func:`test_cxxflags`: a fused recurrence compiles in
-1.3 s instead of 2.2).
+indexing, reductions and scan compile as in production; the fused
+recurrences with ``g++ -O1`` instead of ``-O3`` (:func:`_suite_compile_args`:
+1.3 s instead of 2.2 each).
 
 What still runs Theano's production mode (fusion, C element-wise code):
 
@@ -26,10 +27,11 @@ What still runs Theano's production mode (fusion, C element-wise code):
   ``production_mode`` fixture): the fast-math tests (``fast_tanh``'s C
   code), the Numba-against-C tests and those of the suite's mode itself;
 * every test that runs a script or another Python process (training,
-  prediction, benchmark, checkpoints, the Keras runner, the compile cache):
-  the mode is set in this process only, except in the child processes whose
-  code runs :data:`CHILD_SETUP` (the probes of the fused ops' build options
-  and of concurrent compilation).
+  prediction, benchmark, checkpoints, the compile cache): the mode is set
+  in this process only, except in the child processes whose code runs
+  :data:`CHILD_SETUP` (the probes of the fused ops' build options and of
+  concurrent compilation) or that :func:`module_command` starts (the Keras
+  runner, whose small scripts compiled 40 modules each in production).
 
 ``tests/test_compile_mode.py`` checks that the sine script's models train to
 the same weights in both modes, and that the NumPy paths give the C code's
@@ -39,10 +41,12 @@ modules instead of 1,294 (2026-12-01).
 import contextlib
 import functools
 import os
+import sys
 
 import numpy as np
 from theano_rnn import runtime
 from theano_rnn.fastmath import ScalarFastTanh
+from theano_rnn.fused._base import FusedRecurrenceOp
 from theano_rnn.runtime import theano
 
 if runtime.BACKEND == "theano":
@@ -140,38 +144,38 @@ PRODUCTION_MODE = (runtime.function_mode()
 TEST_MODE = PRODUCTION_MODE.excluding("fusion").including(TAG)
 
 
-#: The C compiler options of the production mode: the user's own
-#: ``gcc__cxxflags`` as they were when this module was imported.
-PRODUCTION_CXXFLAGS = str(theano.config.gcc__cxxflags)
-#: What the suite's mode adds to them: ``-O1``, after the ``-O3`` that
-#: Theano puts first (the last ``-O`` counts), unless the user chose a
-#: level.  See :func:`test_cxxflags`.
-TEST_OPTIMIZATION = "-O1"
+#: What the suite's mode adds to the fused recurrences' C compiler options:
+#: ``-O1``, after the ``-O3`` that the backend puts first (the last ``-O``
+#: counts; a level in the user's ``gcc__cxxflags`` comes later still).
+FUSED_OPTIMIZATION = "-O1"
+_production_compile_args = FusedRecurrenceOp.c_compile_args
+_in_production = [False]
 
 
-def test_cxxflags(flags=PRODUCTION_CXXFLAGS):
-    """The C compiler options of the suite's mode: ``flags`` and
-    :data:`TEST_OPTIMIZATION`, unless ``flags`` already name a level.
+def _suite_compile_args(self, **kwargs):
+    """``FusedRecurrenceOp.c_compile_args`` in the suite's mode:
+    :data:`FUSED_OPTIMIZATION` added, except under :func:`production`.
 
     Why: at ``-O3`` ``g++`` spends most of a fused recurrence's compile
-    optimising it (2.2 of the 1.3 s it takes at ``-O1``, measured here with
-    the precompiled header), and the suite compiles about a hundred of
-    them, one per cell, option set and dtype; Theano's own small modules
-    gain 0.05-0.2 s each.  The tests check what the code computes, which
-    does not depend on the level (no fast-math option is involved).  The
-    compiler options are in the modules' cache keys, so these modules never
-    stand in for production ones.  What keeps running the production level:
-    :func:`production` and every script or other process the tests start
-    (``scripts/train_*.py`` compare the fused and scan loops there)."""
-    if any(flag.startswith("-O") for flag in flags.split()):
-        return flags
-    return " ".join(f for f in (flags, TEST_OPTIMIZATION) if f)
+    optimising it (2.2 s against 1.3 s at ``-O1``, with the precompiled
+    header), and the suite compiles about a hundred of them, one per cell,
+    option set and dtype.  The tests check what the ops compute, which does
+    not depend on the level (no fast-math option is involved).  The compile
+    options are in the modules' cache keys, so these never stand in for
+    production modules.  Theano's own modules keep the production options:
+    they take 0.05-0.2 s less at ``-O1``, and keeping them lets the tests
+    share them with the scripts the tests run, which compile as in
+    production (``train_sine.py`` compares the fused and scan loops
+    there)."""
+    args = _production_compile_args(self, **kwargs)
+    return args if _in_production[0] else args + [FUSED_OPTIMIZATION]
 
 
 def use_test_mode():
     """Make :data:`TEST_MODE` the default mode of this process (the tests'
-    ``theano.function`` calls and scan's inner graphs), compile its C code
-    with :func:`test_cxxflags`, and keep no stack trace on new variables.
+    ``theano.function`` calls and scan's inner graphs), compile the fused
+    recurrences at :data:`FUSED_OPTIMIZATION`, and keep no stack trace on
+    new variables.
 
     Theano records where each variable was made, for its error messages:
     it walks the stack past its own frames and reads the source lines of
@@ -179,22 +183,27 @@ def use_test_mode():
     makes, in the optimizer too.  Six of the layer and model test files ran
     7% faster without it.  No test reads those traces."""
     theano.config.mode = TEST_MODE
-    theano.config.gcc__cxxflags = test_cxxflags()
+    FusedRecurrenceOp.c_compile_args = _suite_compile_args
     theano.config.traceback__limit = 0
 
 
 @contextlib.contextmanager
 def production():
-    """Compile in :data:`PRODUCTION_MODE` with the production compiler
-    options (the ``production_mode`` fixture, for a whole test)."""
-    with theano.config.change_flags(mode=PRODUCTION_MODE,
-                                    gcc__cxxflags=PRODUCTION_CXXFLAGS):
-        yield
+    """Compile in :data:`PRODUCTION_MODE`, the fused recurrences with their
+    production options (the ``production_mode`` fixture, for a whole
+    test)."""
+    outer = _in_production[0]
+    _in_production[0] = True
+    try:
+        with theano.config.change_flags(mode=PRODUCTION_MODE):
+            yield
+    finally:
+        _in_production[0] = outer
 
 
 def production_function(inputs, outputs, **kwargs):
     """``theano.function`` compiled as in production: Theano's element-wise
-    C code, fused, and the production compiler options."""
+    C code, fused, and the fused recurrences' production options."""
     with production():
         return theano.function(inputs, outputs, mode=PRODUCTION_MODE,
                                **kwargs)
@@ -207,3 +216,13 @@ CHILD_SETUP = ("import sys\n"
                "import compile_mode\n"
                "compile_mode.use_test_mode()\n"
                % os.path.dirname(os.path.abspath(__file__)))
+
+
+def module_command(module, *args):
+    """The command that runs ``python -m module args...`` in the suite's
+    mode (``runpy`` runs the module as ``-m`` does, ``sys.argv[0]`` its
+    file)."""
+    return [sys.executable, "-c", CHILD_SETUP +
+            "import runpy\n"
+            "runpy.run_module(%r, run_name='__main__', alter_sys=True)\n"
+            % module] + [str(a) for a in args]

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+import compile_mode
+
 ROOT = Path(__file__).resolve().parent.parent
 
 KERAS1_SCRIPT = """
@@ -94,8 +96,8 @@ def _run(tmp_path, source, *args):
     env = dict(os.environ, PYTHONPATH=str(ROOT),
                THEANO_RNN_HOME=str(tmp_path / "home"))
     return subprocess.run(
-        [sys.executable, "-m", "theano_rnn.keras", str(script)] +
-        list(args), capture_output=True, text=True, env=env, timeout=900,
+        compile_mode.module_command("theano_rnn.keras", script, *args),
+        capture_output=True, text=True, env=env, timeout=900,
         cwd=str(tmp_path))
 
 

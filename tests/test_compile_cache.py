@@ -2,6 +2,7 @@
 precompiled header (:mod:`theano_rnn.runtime.compile_cache`), and are
 registered in the shared cache as before."""
 import glob
+import json
 import os
 import pickle
 import shlex
@@ -11,7 +12,8 @@ import time
 
 import pytest
 from theano_rnn.runtime import theano
-from theano_rnn.runtime.compile_cache import PCH_ENV, PCH_FOLDER, PLACEHOLDER
+from theano_rnn.runtime.compile_cache import (MARCH_FILE, PCH_ENV, PCH_FOLDER,
+                                              PLACEHOLDER)
 
 # Graphs no other test compiles.  The child compiles ``exp(x) * 2.5 + 1``;
 # with ``wait=True`` it then says "ready" and, once it reads a line, compiles
@@ -245,3 +247,42 @@ def test_a_key_file_is_never_seen_half_written(tmp_path):
     with open(key_pkl, "rb") as handle:
         assert len(pickle.load(handle).keys) == 2
     assert os.listdir(str(tmp_path)) == ["key.pkl"]
+
+
+MARCH_CHILD = """
+import json
+import theano_rnn
+from theano_rnn.runtime import theano
+from theano_rnn.runtime.compile_cache import machine_key
+print(json.dumps({"args": theano.link.c.cmodule.GCC_compiler.compile_args(),
+                  "key": machine_key(theano.config.cxx)}))
+"""
+
+
+def march_child(compiledir):
+    """``GCC_compiler.compile_args()`` of a fresh interpreter, and the key
+    of this machine and compiler."""
+    done = subprocess.run([sys.executable, "-c", MARCH_CHILD],
+                          env=child_environment(compiledir),
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def test_the_march_flags_are_found_once_and_read_back(tmp_path):
+    compiledir = tmp_path / "compiledir"
+    first = march_child(compiledir)
+    if first["key"] is None:
+        pytest.skip("no /proc/cpuinfo or no g++ here: nothing is kept")
+    kept = json.loads((compiledir / MARCH_FILE).read_text())
+    flags = kept[first["key"]]
+    assert any(flag.startswith("-march=") for flag in flags)
+    assert all(flag in first["args"] for flag in flags)
+    # The next process takes them from the file: give it other ones.
+    kept[first["key"]] = ["-march=x86-64", "-mtune=generic"]
+    (compiledir / MARCH_FILE).write_text(json.dumps(kept))
+    second = march_child(compiledir)
+    assert "-march=x86-64" in second["args"]
+    assert [f for f in second["args"] if f.startswith("-march")] == \
+        ["-march=x86-64"]

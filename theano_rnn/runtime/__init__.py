@@ -179,6 +179,7 @@ else:
 nnet = _setup.make_nnet()
 compile_cache.compile_outside_lock(_cmodule)
 compile_cache.atomic_key_files(_cmodule)
+compile_cache.remembered_march_flags(_cmodule, theano.config)
 
 #: The backend's version string.
 VERSION = theano.__version__

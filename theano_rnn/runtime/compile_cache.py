@@ -1,4 +1,4 @@
-"""Five fixes to the C-module cache that Theano and PyTensor share.
+"""Six fixes to the C-module cache that Theano and PyTensor share.
 
 **Stable versions for ``ExternalCOp``** (theano-pymc only;
 :func:`stable_external_op_versions`).  theano-pymc 1.1.2 versions an op
@@ -49,6 +49,16 @@ it, it fails with ``FileNotFoundError`` (twice in cold runs of the test
 suite, which starts dozens of processes beside its two workers).  The file
 is now written beside itself and renamed over the old one, so a reader sees
 the old list or the new one, never a part.
+
+**The CPU's ``-march`` flags found once per machine** (both backends, with
+``g++``; :func:`remembered_march_flags`).  Each process's first C compile
+asks ``g++`` what ``-march=native`` means here and then compiles and runs a
+test program with the answer (about half a second, in every process,
+cached or not: every script, every ``predict.py``).  The answer is kept in
+the compile directory (``theano_rnn_march.json``), under a key made of
+the compiler (its path, size and date) and the CPU (``/proc/cpuinfo``'s
+model name and flags), and read back by the next process; a machine or
+compiler the file does not know is asked as before.
 
 **Precompiled headers** (both backends, with ``g++``;
 :func:`precompiled_header`).  Every module the backend generates starts
@@ -315,6 +325,81 @@ def atomic_key_files(cmodule):
     save_pkl.atomic = True
     save_pkl.__doc__ = original.__doc__
     key_data_class.save_pkl = save_pkl
+
+
+#: The file of the compile directory that keeps the ``-march`` flags.
+MARCH_FILE = "theano_rnn_march.json"
+
+
+def machine_key(cxx):
+    """A key naming the compiler ``cxx`` (path, size, date) and this CPU
+    (``/proc/cpuinfo``'s first model name and flags), or ``None`` when
+    either is unknown (no ``/proc/cpuinfo``: not Linux)."""
+    compiler = shutil.which(cxx)
+    try:
+        stat = os.stat(os.path.realpath(compiler)) if compiler else None
+        with open("/proc/cpuinfo") as handle:
+            lines = handle.read().splitlines()
+    except OSError:
+        return None
+    cpu = [next((line for line in lines if line.startswith(field)), "")
+           for field in ("model name", "flags")]
+    if stat is None or not all(cpu):
+        return None
+    text = "\n".join([os.path.realpath(compiler), str(stat.st_size),
+                      str(stat.st_mtime_ns)] + cpu)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
+
+
+def _read_json(path):
+    try:
+        with open(path) as handle:
+            value = json.load(handle)
+    except (OSError, ValueError):
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def remembered_march_flags(cmodule, config):
+    """Patch ``cmodule.GCC_compiler.compile_args`` so that the ``-march``
+    flags it detects are kept in :data:`MARCH_FILE` of the compile
+    directory, and read from there by the next process on the same machine
+    and compiler.  Only where the backend detects them itself: ``g++``, and
+    no ``-march`` in the user's ``gcc__cxxflags``.  Idempotent."""
+    compiler = cmodule.GCC_compiler
+    original = compiler.compile_args
+    if getattr(original, "remembers_march_flags", False):
+        return
+
+    def compile_args(march_flags=True):
+        if (not march_flags or compiler.march_flags is not None
+                or "g++" not in os.path.basename(config.cxx)
+                or "-march" in str(config.gcc__cxxflags)):
+            return original(march_flags)
+        key = machine_key(config.cxx)
+        path = os.path.join(str(config.compiledir), MARCH_FILE)
+        known = _read_json(path) if key else {}
+        if isinstance(known.get(key), list):
+            compiler.march_flags = [str(flag) for flag in known[key]]
+            return original(march_flags)
+        args = original(march_flags)
+        if key and compiler.march_flags is not None:
+            known = dict(_read_json(path), **{key: compiler.march_flags})
+            try:
+                _write_atomically(path, lambda partial: _write_json(
+                    partial, known))
+            except OSError:
+                pass            # a read-only cache: detect again next time
+        return args
+
+    compile_args.remembers_march_flags = True
+    compile_args.__doc__ = original.__doc__
+    compiler.compile_args = staticmethod(compile_args)
+
+
+def _write_json(path, value):
+    with open(path, "w") as handle:
+        json.dump(value, handle, indent=1, sort_keys=True)
 
 
 def stable_external_op_versions(external_cop_class):

@@ -362,7 +362,8 @@ def test_learning_rate_option_reaches_the_optimizer(tmp_path):
     model_path = tmp_path / "sine.npz"
     check_ok(run_script("train_sine.py", "--samples", "40", "--seq-length",
                         "5", "--units", "2", "--epochs", "1", "--lr", "0.0123",
-                        "--quiet", "--seed", "1", "--save", str(model_path)))
+                        "--quiet", "--no-plot", "--seed", "1",
+                        "--save", str(model_path)))
     from theano_rnn.models import load_model
     model = load_model(str(model_path))
     assert abs(float(model.optimizer.lr.get_value()) - 0.0123) < 1e-7
@@ -379,7 +380,7 @@ def test_implementation_option_picks_the_loop_and_both_train_alike(tmp_path):
         check_ok(run_script(
             "train_sine.py", "--cell", "rnn", "--samples", "40",
             "--seq-length", "5", "--units", "3", "--epochs", "2", "--quiet",
-            "--seed", "3",
+            "--no-plot", "--seed", "3",
             "--implementation", implementation, "--save", str(path)))
         model = load_model(str(path), compile=False)
         assert model.layers[0].implementation == implementation

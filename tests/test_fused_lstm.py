@@ -227,21 +227,28 @@ import numpy as np
 import theano_rnn
 from theano_rnn.layers import GRU, LSTM
 from theano_rnn.models import Sequential
+from theano_rnn.optimizers import SGD
 
 x = np.random.RandomState(0).randn(3, 6, 4).astype("float32")
+y = np.zeros((3, 5), "float32")
 for layer in (LSTM, GRU):
-    outputs = []
+    models = []
     for implementation in ("fused", "scan"):
         np.random.seed(1)
-        model = Sequential([layer(5, input_shape=(6, 4),
-                                  implementation=implementation)])
-        model.compile(loss="mse", optimizer="adam")
-        outputs.append(model.predict(x))
-        # one training step links and runs the backward ops too
-        model.train_on_batch(x, np.zeros((3, 5), "float32"))
-        outputs.append(model.predict(x))
-    assert np.allclose(outputs[0], outputs[2], atol=1e-5), layer
-    assert not np.allclose(outputs[0], outputs[1], atol=1e-5), layer
+        models.append(Sequential([layer(5, input_shape=(6, 4),
+                                        implementation=implementation)]))
+        # a step of lr=1: the weights move by the gradient itself
+        models[-1].compile(loss="mse", optimizer=SGD(lr=1.0))
+    fused, scan = models
+    assert np.allclose(fused.predict(x), scan.predict(x), atol=1e-5), layer
+    # one training step links and runs the fused backward ops too; the
+    # scan path's gradient (its own BLAS calls) checks what they computed
+    before = fused.predict(x)
+    fused.train_on_batch(x, y)
+    scan.train_on_batch(x, y)
+    assert not np.allclose(before, fused.predict(x), atol=1e-5), layer
+    for a, b in zip(fused.get_weights(), scan.get_weights()):
+        assert np.allclose(a, b, atol=1e-5, rtol=1e-4), layer
 print("ok")
 """
 

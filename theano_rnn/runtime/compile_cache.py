@@ -53,12 +53,12 @@ the old list or the new one, never a part.
 **The CPU's ``-march`` flags found once per machine** (both backends, with
 ``g++``; :func:`remembered_march_flags`).  Each process's first C compile
 asks ``g++`` what ``-march=native`` means here and then compiles and runs a
-test program with the answer (about half a second, in every process,
-cached or not: every script, every ``predict.py``).  The answer is kept in
-the compile directory (``theano_rnn_march.json``), under a key made of
-the compiler (its path, size and date) and the CPU (``/proc/cpuinfo``'s
-model name and flags), and read back by the next process; a machine or
-compiler the file does not know is asked as before.
+test program with the answer: about 0.4 s in every process, even when all
+its modules are in the cache (every script, every ``predict.py``).  The
+answer is kept in the compile directory (``theano_rnn_march.json``), under
+a key made of the compiler (its path, size and date) and the CPU
+(``/proc/cpuinfo``'s model name and flags), and read back by the next
+process; a machine or compiler the file does not know is asked as before.
 
 **Precompiled headers** (both backends, with ``g++``;
 :func:`precompiled_header`).  Every module the backend generates starts

@@ -7,7 +7,7 @@ import sys
 
 import numpy as np
 import pytest
-from theano_rnn.runtime import T, theano
+from theano_rnn.runtime import T, scan, theano
 
 import compile_mode
 from fused_harness import Scan
@@ -86,8 +86,8 @@ def test_numpy_paths_compute_what_the_c_code_computes(rng):
 
 def test_scan_inner_graphs_follow_the_default_mode():
     x = T.tensor3("x")
-    h, = [theano.scan(lambda x_t, h: T.tanh(x_t + h), sequences=x,
-                      outputs_info=T.zeros_like(x[0]))[0]]
+    h = scan(lambda x_t, h: T.tanh(x_t + h), sequences=x,
+             outputs_info=T.zeros_like(x[0]))
     f = theano.function([x], h[-1])
     inner = scan_inner_graphs(f.maker.fgraph)
     assert inner and set(elemwise_ops(inner[0])) == {"NumPyElemwise"}

@@ -201,10 +201,17 @@ def describe():
 # theano_setup.py and pytensor_setup.py (the same sections, in this order).
 
 # Graphs: compiled functions, loops, broadcasting, rewriting.
-#: ``function_mode()``: the mode for every ``theano.function`` theano_rnn
-#: compiles: Theano's default (``None``); on PyTensor the C virtual machine
-#: whatever the default linker (Numba), with the default optimizer.
+#: ``function_mode(mode=None)``: the mode for every ``theano.function``
+#: theano_rnn compiles: Theano's default (``None``); on PyTensor the C
+#: virtual machine whatever the default linker (Numba), with the default
+#: optimizer.  An explicit ``mode`` (``compile(..., mode="JAX")``) is used
+#: as given; ``"JAX"`` needs PyTensor and jax (a one-line error says so).
 function_mode = _setup.function_mode
+#: ``compile_function(inputs, outputs, updates=(), mode=None, **kwargs)``:
+#: ``theano.function`` in ``function_mode(mode)``; under PyTensor's JAX
+#: mode a function that compiles once per input shapes (JAX's loops need
+#: static shapes: ``pytensor_setup.StaticShapeFunction``).
+compile_function = _setup.compile_function
 #: ``scan(fn, sequences=..., ...)``: the outputs only (PyTensor's
 #: ``return_updates=False``); a loop with updates is refused on both.
 scan = _setup.scan
@@ -250,6 +257,11 @@ UnaryScalarOp = _setup.make_unary_scalar_op()
 #: compiles ``make_function(dtype)`` (NumPy code on scalars) for
 #: ``op_class``; a no-op on Theano, which has no Numba linker.
 register_numba_scalar = _setup.register_numba_scalar
+#: ``register_jax(op_class, make_function)``: on PyTensor, its JAX linker
+#: runs ``op_class`` ops as ``make_function(op, node)`` (a function of JAX
+#: arrays; registered when the linker is first used, so jax is imported only
+#: then); a no-op on Theano.
+register_jax = _setup.register_jax
 #: The backend's ``tensor.blas`` module: ``ldflags``, ``blas_header_text``
 #: and ``blas_header_version`` for C code calling BLAS (the same names on
 #: both; PyTensor 3.3 moved the module's files).

@@ -20,7 +20,9 @@ or a ``.pytensorrc`` always win.
 This module also holds what PyTensor spells differently from Theano, under
 the names :mod:`theano_rnn.runtime` exports.
 """
+import functools
 import math
+import sys
 import types
 
 from .theano_setup import (add_flags, find_openblas, inplace_position,
@@ -109,13 +111,30 @@ def make_nnet():
 
 # --- Graphs: compiled functions, loops, broadcasting, rewriting -------------
 
-def function_mode():
-    """The mode theano_rnn compiles its functions with: PyTensor's default
-    mode if its linker runs C code, else the same optimizer with the C
-    virtual machine (``cvm``).  Scan's inner graphs follow the outer
-    function's linker."""
+def function_mode(mode=None):
+    """The mode theano_rnn compiles its functions with.
+
+    Without ``mode``: PyTensor's default mode if its linker runs C code,
+    else the same optimizer with the C virtual machine (``cvm``).  Scan's
+    inner graphs follow the outer function's linker.
+
+    ``mode`` (a name such as ``"JAX"`` or ``"FAST_COMPILE"``, or a
+    ``Mode``) is the user's explicit choice, as ``theano.function(mode=...)``
+    takes it, and is used as it is: a JAX mode with :func:`register_jax`'s
+    implementations of theano_rnn's ops, once ``jax`` is found
+    (:func:`check_jax`)."""
     import pytensor
-    from pytensor.compile.mode import Mode, get_default_mode
+    from pytensor.compile.mode import Mode, get_default_mode, get_mode
+    if mode is not None:
+        try:
+            mode = get_mode(mode)
+        except (TypeError, ValueError) as error:
+            raise ValueError("mode: expected a PyTensor mode or its name "
+                             "(e.g. 'JAX', 'FAST_RUN', 'FAST_COMPILE'), got "
+                             "%r (%s)" % (mode, error)) from None
+        if is_jax_mode(mode):
+            check_jax()
+        return mode
     config = pytensor.config
     mode = get_default_mode()
     if config.linker in C_LINKERS and type(mode) is Mode:
@@ -126,6 +145,226 @@ def function_mode():
     if config.optimizer_including:
         mode = mode.including(*config.optimizer_including.split(":"))
     return mode
+
+
+def compile_function(inputs, outputs, updates=(), mode=None, **kwargs):
+    """``pytensor.function(inputs, outputs, updates=updates, ...)`` in
+    :func:`function_mode` ``(mode)``; under a JAX mode a
+    :class:`StaticShapeFunction`, which compiles once per input shapes."""
+    mode = function_mode(mode)
+    if mode is not None and is_jax_mode(mode):
+        return StaticShapeFunction(inputs, outputs, updates, mode, **kwargs)
+    import pytensor
+    return pytensor.function(inputs, outputs, updates=updates, mode=mode,
+                             **kwargs)
+
+
+class StaticShapeFunction:
+    """A function compiled by PyTensor's JAX linker once per shape of its
+    inputs, called like a ``pytensor.function``; it returns NumPy arrays.
+
+    JAX's loop, ``lax.scan``, needs its number of steps when the function
+    is traced, and its splits (the gradients of a concatenation, as in
+    ``[W; b]``) their sizes.  PyTensor computes those from shapes, which are
+    known when the graph is compiled only where its types say so.  So at
+    each new combination of input shapes the graph is compiled again with
+    every input's shape and every shared variable's shape specified
+    (``specify_shape``), and PyTensor's rewrites make all shapes constants.
+    A shared variable's size of 1 stays unspecified: its update must keep
+    its type, which says whether a dimension broadcasts.
+
+    Under JAX a compiled function draws its random numbers from its own
+    copy of each random stream, taken when it is compiled (PyTensor's JAX
+    linker says so in a warning, silenced here): seeded runs repeat, but
+    the streams' shared variables do not advance.  JAX drops the run-time
+    checks of the graph (``Assert``; also silenced): the shapes given here
+    are the values' own.  And with floatX float32 PyTensor leaves JAX's
+    64-bit types off, so the few float64 values of a float32 graph (an
+    int64 ``arange`` times a float, an accumulator) are computed in
+    float32; JAX's warning saying so at each trace is silenced too.
+    """
+
+    def __init__(self, inputs, outputs, updates, mode, **kwargs):
+        _register_static_scan_shapes()
+        mode = mode.including(STATIC_SCAN_SHAPES)
+        self.inputs = list(inputs)
+        self.single = not isinstance(outputs, (list, tuple))
+        self.outputs = [outputs] if self.single else list(outputs)
+        self.updates = list(updates.items() if isinstance(updates, dict)
+                            else updates or ())
+        self.mode = mode
+        self.kwargs = kwargs
+        #: input shapes -> the function compiled for them
+        self.functions = {}
+
+    def __call__(self, *values):
+        import numpy as np
+        import warnings
+        key = tuple(np.shape(v) for v in values)
+        if key in self.functions:
+            results = self.functions[key](*values)
+        else:
+            self.functions[key] = self._compile(key)
+            with warnings.catch_warnings():     # JAX traces the graph now
+                warnings.filterwarnings(
+                    "ignore", message="Explicitly requested dtype float64")
+                results = self.functions[key](*values)
+        results = [np.asarray(r) for r in results]
+        return results[0] if self.single else results
+
+    def _compile(self, shapes):
+        import warnings
+        import pytensor
+        import pytensor.tensor as pt
+        from pytensor.compile.sharedvalue import SharedVariable
+        from pytensor.tensor.type import TensorType
+        if len(shapes) != len(self.inputs):
+            raise TypeError("this function takes %d inputs, got %d"
+                            % (len(self.inputs), len(shapes)))
+        new_values = [value for _, value in self.updates]
+        graph = self.outputs + new_values
+        static = {v: pt.specify_shape(v, shape)
+                  for v, shape in zip(self.inputs, shapes)
+                  if isinstance(v.type, TensorType) and v.ndim == len(shape)}
+        for v in graph_inputs(graph):
+            if isinstance(v, SharedVariable) and isinstance(v.type,
+                                                            TensorType):
+                shape = v.get_value(borrow=True).shape
+                static[v] = pt.specify_shape(
+                    v, tuple(None if n == 1 else n for n in shape))
+        graph = clone_replace(graph, static)
+        outputs = graph[:len(self.outputs)]
+        updates = [(variable, value) for (variable, _), value in
+                   zip(self.updates, graph[len(self.outputs):])]
+        with warnings.catch_warnings():
+            warnings.filterwarnings(
+                "ignore", message="The RandomType SharedVariables")
+            warnings.filterwarnings("ignore", message="Skipping Assert")
+            function = pytensor.function(self.inputs, outputs,
+                                         updates=updates, mode=self.mode,
+                                         **self.kwargs)
+        return function
+
+
+#: The name of the rewrite giving scans' inner graphs the static shapes of
+#: their outer inputs (:func:`_scan_with_static_inner_shapes`), which
+#: :class:`StaticShapeFunction` includes.
+STATIC_SCAN_SHAPES = "theano_rnn_static_scan_shapes"
+
+
+def _register_static_scan_shapes():
+    """Register :func:`_scan_with_static_inner_shapes` in ``optdb`` (once),
+    after ``specialize`` (2): the outer shapes are constants by then, and
+    the scans' inner graphs are rewritten for the backend later (100)."""
+    from pytensor.compile import optdb
+    from pytensor.graph.rewriting.basic import (WalkingGraphRewriter,
+                                                node_rewriter)
+    from pytensor.scan.op import Scan
+    if STATIC_SCAN_SHAPES in optdb:
+        return
+    rewrite = node_rewriter([Scan])(_scan_with_static_inner_shapes)
+    # No tag: only a mode that includes it by name runs it.
+    optdb.register(STATIC_SCAN_SHAPES, WalkingGraphRewriter(rewrite),
+                   position=2.5)
+
+
+def _known_shape(fgraph, variable):
+    """The sizes of ``variable`` known when the graph is compiled (``None``
+    where not): from its type, else from the graph's shape feature."""
+    from pytensor.tensor.basic import get_scalar_constant_value
+    from pytensor.tensor.exceptions import NotScalarConstantError
+    from pytensor.tensor.type import TensorType
+    if not isinstance(variable.type, TensorType):
+        return ()
+    feature = getattr(fgraph, "shape_feature", None)
+    sizes = list(variable.type.shape)
+    for axis, size in enumerate(sizes):
+        if size is None and feature is not None:
+            try:
+                sizes[axis] = int(get_scalar_constant_value(
+                    feature.get_shape(variable, axis)))
+            except NotScalarConstantError:
+                pass
+    return tuple(sizes)
+
+
+def _specified(fgraph, variable):
+    """Whether ``variable`` is used only through ``specify_shape`` (this
+    rewrite's own, on a loop it has rewritten already)."""
+    from pytensor.tensor.shape import SpecifyShape
+    clients = fgraph.clients[variable]
+    return bool(clients) and all(isinstance(getattr(client, "op", None),
+                                            SpecifyShape)
+                                 for client, _ in clients)
+
+
+def _scan_with_static_inner_shapes(fgraph, node):
+    """A ``Scan`` node whose inner graph knows the static shapes its outer
+    inputs have (``specify_shape`` on the inner inputs), or ``False``.
+
+    Scan types its inner inputs when the loop is built, before
+    :class:`StaticShapeFunction` specifies the outer shapes; inside, the
+    shapes stay symbolic, and JAX cannot trace the arithmetic on them that
+    the step's slices and gradients do (``units = h.shape[1]``, ``[:,
+    2 * units:]``).  A size of 1 stays unspecified: a step's new state must
+    keep the type of the old one."""
+    import pytensor.tensor as pt
+    from pytensor.scan.op import Scan
+    from pytensor.tensor.type import TensorType
+    op = node.op
+    if not isinstance(op, Scan):
+        return False
+    # PyTensor 3.3 freezes the inner graph; thaw a copy to rewrite it.
+    thawed = (op.fgraph.unfreeze() if hasattr(op.fgraph, "unfreeze")
+              else op.fgraph.clone())
+    inner, outer = list(thawed.inputs), node.inputs
+    shape = functools.partial(_known_shape, fgraph)
+    pairs = list(zip(op.inner_seqs(inner), (
+        shape(o)[1:] for o in op.outer_seqs(outer))))
+    for groups, buffers in ((op.inner_mitmot_grouped(inner),
+                             op.outer_mitmot(outer)),
+                            (op.inner_mitsot_grouped(inner),
+                             op.outer_mitsot(outer)),
+                            ([[i] for i in op.inner_sitsot(inner)],
+                             op.outer_sitsot(outer))):
+        for group, buffer in zip(groups, buffers):
+            pairs += [(i, shape(buffer)[1:]) for i in group]
+    for inners, outers in ((op.inner_untraced_sit_sot(inner),
+                            op.outer_untraced_sit_sot(outer)),
+                           (op.inner_non_seqs(inner),
+                            op.outer_non_seqs(outer))):
+        pairs += [(i, shape(o)) for i, o in zip(inners, outers)]
+    static = {}
+    for variable, shape in pairs:
+        if not isinstance(variable.type, TensorType) or \
+                len(shape) != variable.ndim or _specified(thawed, variable):
+            continue
+        known = tuple(k if k is not None else (None if n == 1 else n)
+                      for k, n in zip(variable.type.shape, shape))
+        if known != variable.type.shape:
+            static[variable] = pt.specify_shape(variable, known)
+    if not static:
+        return False
+    loop = Scan(inner, clone_replace(list(thawed.outputs), static), op.info,
+                mode=op.mode, profile=op.profile,
+                truncate_gradient=op.truncate_gradient,
+                allow_gc=op.allow_gc, name=op.name)
+    return loop(*outer, return_list=True)
+
+
+def is_jax_mode(mode):
+    """Whether the ``Mode`` ``mode`` compiles with PyTensor's JAX linker."""
+    from pytensor.link.jax.linker import JAXLinker
+    return isinstance(getattr(mode, "linker", None), JAXLinker)
+
+
+def check_jax():
+    """Raise a one-line ``ValueError`` saying what to install if ``jax`` is
+    not importable (the ``[jax]`` extra)."""
+    import importlib.util
+    if importlib.util.find_spec("jax") is None:
+        raise ValueError("mode='JAX' needs jax, which is not installed: "
+                         "pip install 'theano_rnn[jax]' (or jax jaxlib)")
 
 
 def scan(fn, **kwargs):
@@ -387,6 +626,54 @@ def register_numba_scalar(op_class, make_function):
             cell.cell_contents for cell in function.__closure__ or ()]))
         return (numba_njit(function, fastmath=False),
                 scalar_op_cache_key(op, dtype=dtype, code=code))
+
+
+#: ``(op class, make_function)`` pairs given to :func:`register_jax` and
+#: not yet registered with PyTensor's ``jax_funcify`` (which imports jax).
+_JAX_PENDING = []
+
+
+def register_jax(op_class, make_function):
+    """PyTensor's JAX linker runs the ``op_class`` ops as
+    ``make_function(op, node)``, a function of JAX arrays.
+
+    The registration with ``jax_funcify`` waits until the JAX linker first
+    converts a graph (importing jax costs a second; most processes never
+    use it): :func:`_hook_jax_linker` makes the linker register what is
+    pending first, whichever way the function was compiled."""
+    _JAX_PENDING.append((op_class, make_function))
+    _hook_jax_linker()
+    if "pytensor.link.jax.dispatch" in sys.modules:
+        _register_pending_jax()
+
+
+def _register_pending_jax():
+    from pytensor.link.jax.dispatch import jax_funcify
+    while _JAX_PENDING:
+        op_class, make_function = _JAX_PENDING.pop(0)
+
+        def funcify(op, node=None, _make=make_function, **kwargs):
+            return _make(op, node)
+        jax_funcify.register(op_class)(funcify)
+
+
+def _hook_jax_linker():
+    """Make ``JAXLinker.fgraph_convert`` register the pending JAX
+    implementations before it converts a graph (once per process)."""
+    try:
+        from pytensor.link.jax.linker import JAXLinker
+    except ImportError:                     # PyTensor without a JAX linker
+        return
+    convert = JAXLinker.fgraph_convert
+    if getattr(convert, "registers_theano_rnn_ops", False):
+        return
+
+    @functools.wraps(convert)
+    def fgraph_convert(self, *args, **kwargs):
+        _register_pending_jax()
+        return convert(self, *args, **kwargs)
+    fgraph_convert.registers_theano_rnn_ops = True
+    JAXLinker.fgraph_convert = fgraph_convert
 
 
 def blas_module():

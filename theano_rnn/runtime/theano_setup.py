@@ -295,9 +295,20 @@ def make_nnet():
 
 # --- Graphs: compiled functions, loops, broadcasting, rewriting -------------
 
-def function_mode():
-    """Theano's default mode (``None``): its default linker is C."""
-    return None
+def function_mode(mode=None):
+    """Theano's default mode (``None``: its default linker is C), or the
+    user's explicit ``mode``; JAX is PyTensor's."""
+    if isinstance(mode, str) and mode.upper() == "JAX":
+        raise ValueError("mode='JAX' needs PyTensor (Python 3.12+, or "
+                         "THEANO_RNN_BACKEND=pytensor), not theano-pymc")
+    return mode
+
+
+def compile_function(inputs, outputs, updates=(), mode=None, **kwargs):
+    """``theano.function`` in :func:`function_mode` ``(mode)``."""
+    import theano
+    return theano.function(inputs, outputs, updates=updates,
+                           mode=function_mode(mode), **kwargs)
 
 
 def scan(fn, **kwargs):
@@ -419,6 +430,10 @@ def make_unary_scalar_op():
 
 def register_numba_scalar(op_class, make_function):
     """Theano has no Numba linker: nothing to register."""
+
+
+def register_jax(op_class, make_function):
+    """Theano has no JAX linker: nothing to register."""
 
 
 def blas_module():

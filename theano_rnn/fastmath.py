@@ -18,7 +18,8 @@ function written through ``tanh``.
 :func:`affine` is ``x W + b`` with a faster gradient for ``b``.
 """
 import numpy as np
-from .runtime import T, UnaryScalarOp, register_numba_scalar, theano
+from .runtime import (T, UnaryScalarOp, register_jax, register_numba_scalar,
+                      theano)
 
 scalar = theano.scalar
 
@@ -87,12 +88,31 @@ def _numba_tanh(dtype):
     return tanh
 
 
+def jax_tanh(x):
+    """``fast_tanh`` of a JAX array: the approximation of
+    :func:`tanh_float32` for float32, ``jnp.tanh`` otherwise."""
+    import jax.numpy as jnp
+    if x.dtype != jnp.float32:
+        return jnp.tanh(x)
+    f = np.float32
+    x = jnp.clip(x, f(-CLAMP), f(CLAMP))
+    x2 = x * x
+    num = f(NUMERATOR[-1])
+    for c in reversed(NUMERATOR[:-1]):
+        num = f(c) + x2 * num
+    den = f(DENOMINATOR[-1])
+    for c in reversed(DENOMINATOR[:-1]):
+        den = f(c) + x2 * den
+    return x * num / den
+
+
 class ScalarFastTanh(UnaryScalarOp):
     """Scalar ``tanh``: a call-free approximation for float32, exact
     otherwise.  Its gradient is ``1 - tanh(x)^2``.
 
     It has C code, NumPy code (``impl``) and, on PyTensor, a Numba
-    implementation (:func:`_numba_tanh`)."""
+    implementation (:func:`_numba_tanh`) and a JAX one
+    (:func:`jax_tanh`)."""
 
     nfunc_spec = None
 
@@ -125,6 +145,7 @@ scalar_fast_tanh = ScalarFastTanh(scalar.upgrade_to_float, name="fast_tanh")
 #: Element-wise ``tanh`` that vectorises in float32 (see the module docs).
 fast_tanh = T.elemwise.Elemwise(scalar_fast_tanh, name="fast_tanh")
 register_numba_scalar(ScalarFastTanh, _numba_tanh)
+register_jax(ScalarFastTanh, lambda op, node: jax_tanh)
 
 
 def fast_sigmoid(x):

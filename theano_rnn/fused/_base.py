@@ -35,12 +35,13 @@ This module gives them
 * the factors of that product (:func:`input_factors`, ``[x, 1]`` and
   ``[W; b]``) and the large products of the gradients, left to the graph
   (:func:`input_gradients`, :func:`weight_gradient`);
-* the NumPy versions of the activations for ``perform``.
+* the NumPy versions of the activations for ``perform``, and the JAX ones
+  for ``jax_perform`` (PyTensor's JAX linker, :meth:`SourcesOp.jax_function`).
 """
 import numpy as np
-from ..runtime import COp, T, blas, theano, unbroadcast
+from ..runtime import COp, T, blas, register_jax, theano, unbroadcast
 
-from ..fastmath import affine_factors, tanh_float32
+from ..fastmath import affine_factors, jax_tanh, tanh_float32
 from . import sources
 
 #: Activations the fused C code implements; other ones fall back to scan.
@@ -80,6 +81,15 @@ class SourcesOp(COp):
     def c_code_cache_version(self):
         return self.code_version + sources.content_version(
             self.c_support_code())
+
+    def jax_function(self, node):
+        """The op as a function of JAX arrays (PyTensor's JAX linker):
+        what ``perform`` computes, written with ``jax.numpy`` and
+        ``jax.lax``.  Every op of this package defines it."""
+        raise NotImplementedError("%s has no JAX implementation" % self)
+
+
+register_jax(SourcesOp, lambda op, node: op.jax_function(node))
 
 
 class FusedRecurrenceOp(SourcesOp):
@@ -155,6 +165,51 @@ def np_activation_grad(name, y):
     if name == "linear":
         return np.ones_like(y)
     raise ValueError("unknown activation %r" % name)
+
+
+def jax_activation(name, x):
+    """Activation ``name`` of a JAX array, as :func:`np_activation`
+    computes it (float32 ``tanh``: fastmath's approximation)."""
+    import jax.numpy as jnp
+    half = np.dtype(x.dtype).type(0.5)
+    if name == "tanh":
+        return jax_tanh(x)
+    if name == "sigmoid":
+        return half + half * jax_tanh(half * x)
+    if name == "hard_sigmoid":
+        return jnp.clip(np.dtype(x.dtype).type(0.2) * x + half, 0, 1)
+    if name == "relu":
+        return jnp.maximum(x, 0)
+    if name == "linear":
+        return x
+    raise ValueError("unknown activation %r" % name)
+
+
+def jax_activation_grad(name, y):
+    """The derivative of activation ``name`` through its output ``y`` (a
+    JAX array), as :func:`np_activation_grad` computes it."""
+    import jax.numpy as jnp
+    if name == "tanh":
+        return 1 - y * y
+    if name == "sigmoid":
+        return y * (1 - y)
+    if name == "hard_sigmoid":
+        return jnp.where((y > 0) & (y < 1), np.dtype(y.dtype).type(0.2),
+                         np.dtype(y.dtype).type(0))
+    if name == "relu":
+        return (y > 0).astype(y.dtype)
+    if name == "linear":
+        return jnp.ones_like(y)
+    raise ValueError("unknown activation %r" % name)
+
+
+def jax_keep(mask_t, new, old):
+    """A step's new rows where ``mask_t`` (batch,) is nonzero, the old rows
+    elsewhere (padding); ``new`` without a mask."""
+    import jax.numpy as jnp
+    if mask_t is None:
+        return new
+    return jnp.where((mask_t != 0)[:, None], new, old)
 
 
 def np_check_shapes(op, shapes):
@@ -357,6 +412,16 @@ class FusedLoopOp(FusedRecurrenceOp):
         result = dict.fromkeys(self.output_names)
         result.update(zip(self.present_outputs, values))
         return result
+
+    def jax_function(self, node):
+        """``jax_perform`` (the loop as ``jax.lax.scan``, written like
+        ``perform``) as a function of the present inputs that returns the
+        present outputs."""
+        def fused_loop(*values):
+            results = self.jax_perform(self.named_inputs(values))
+            outputs = tuple(results[n] for n in self.present_outputs)
+            return outputs if len(outputs) > 1 else outputs[0]
+        return fused_loop
 
     def check_inputs(self, inputs):
         """``inputs``, if they are as many as the present inputs."""

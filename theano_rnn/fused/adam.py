@@ -142,6 +142,17 @@ class AdamUpdate(_base.SourcesOp):
         for storage, value in zip(output_storage, (p, m, v)):
             storage[0] = value
 
+    def jax_function(self, node):
+        """The three updates in JAX (which makes its own buffers: no
+        ``inplace`` there)."""
+        import jax.numpy as jnp
+
+        def adam(p, g, m, v, lr_t, beta_1, beta_2, epsilon):
+            m = beta_1 * m + (1 - beta_1) * g
+            v = beta_2 * v + (1 - beta_2) * (g * g)
+            return p - lr_t * m / (jnp.sqrt(v) + epsilon), m, v
+        return adam
+
     # -- C implementation ----------------------------------------------------
     def c_code(self, node, name, inputs, outputs, sub):
         p, g, m, v, lr_t, beta_1, beta_2, epsilon = inputs

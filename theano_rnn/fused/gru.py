@@ -96,7 +96,8 @@ from ..runtime import T
 
 from ._base import (Apply, FusedForwardOp, FusedLoopOp,
                     check_internal_gradients, disconnected, flat,
-                    input_factors, input_gradients, no_second_derivatives,
+                    input_factors, input_gradients, jax_activation,
+                    jax_activation_grad, jax_keep, no_second_derivatives,
                     np_activation, np_activation_grad, np_check_shapes,
                     np_keep, output_gradient, recurrent_inputs, tensor,
                     weight_gradient)
@@ -170,6 +171,38 @@ class GRUForward(FusedForwardOp):
             hs[t + 1] = np.where(np_keep(mask, t, batch), new, hs[t])
         for storage, value in zip(outputs, (hs, gates, saved)):
             storage[0] = value
+
+    def jax_perform(self, i):
+        """``perform``'s loop as ``lax.scan`` over the steps (PyTensor's
+        JAX linker)."""
+        import jax.numpy as jnp
+        from jax import lax
+        W, U, b_rec, rmask = i["W"], i["U"], i["b_rec"], i["rmask"]
+        H = U.shape[0]
+        sigma = lambda v: jax_activation(self.recurrent_activation, v)
+        act = lambda v: jax_activation(self.activation, v)
+
+        def step(h, inputs):
+            x_t, m_t = inputs
+            xw = x_t.dot(W)
+            hin = h if rmask is None else h * rmask
+            if self.reset_after:
+                hu = hin.dot(U) + b_rec
+                z = sigma(xw[:, :H] + hu[:, :H])
+                r = sigma(xw[:, H:2 * H] + hu[:, H:2 * H])
+                saved = hu[:, 2 * H:]
+                hh = act(xw[:, 2 * H:] + r * saved)
+            else:
+                zr = xw[:, :2 * H] + hin.dot(U[:, :2 * H])
+                z, r = sigma(zr[:, :H]), sigma(zr[:, H:])
+                saved = r * hin
+                hh = act(xw[:, 2 * H:] + saved.dot(U[:, 2 * H:]))
+            h_new = jax_keep(m_t, z * h + (1 - z) * hh, h)
+            return h_new, (h_new, jnp.concatenate([z, r, hh], axis=1), saved)
+
+        _, (hs, gates, saved) = lax.scan(step, i["h0"], (i["x"], i["mask"]))
+        return {"hs": jnp.concatenate([i["h0"][None], hs]), "gates": gates,
+                "saved": saved}
 
     def pullback(self, inputs, outputs, output_gradients):
         i = self.named_inputs(inputs)
@@ -278,6 +311,49 @@ class GRUBackward(FusedLoopOp):
                    "db_rec": db_rec.astype(gates.dtype), "drmask": drmask}
         for storage, name in zip(outputs, self.present_outputs):
             storage[0] = results[name]
+
+    def jax_perform(self, i):
+        """``perform``'s loop as a reverse ``lax.scan`` from the saved
+        gates (PyTensor's JAX linker)."""
+        import jax.numpy as jnp
+        from jax import lax
+        U, rmask, hs, dhs = i["U"], i["rmask"], i["hs"], i["dhs"]
+        H = U.shape[0]
+        dsigma = lambda y: jax_activation_grad(self.recurrent_activation, y)
+        dact = lambda y: jax_activation_grad(self.activation, y)
+
+        def step(carry, inputs):
+            dh, drmask = carry
+            h_prev, gates, hu_h, dh_t, m_t = inputs
+            z, r, hh = (gates[:, k * H:(k + 1) * H] for k in range(3))
+            hin = h_prev if rmask is None else h_prev * rmask
+            d = jax_keep(m_t, dh, 0)
+            dz = d * (h_prev - hh) * dsigma(z)
+            dhh = d * (1 - z) * dact(hh)
+            if self.reset_after:
+                dr = dhh * hu_h * dsigma(r)
+                dhu = jnp.concatenate([dz, dr, dhh * r], axis=1)
+                dhin = dhu.dot(U.T)
+            else:
+                drh = dhh.dot(U[:, 2 * H:].T)
+                dr = drh * hin * dsigma(r)
+                dhu = None
+                dhin = drh * r + jnp.concatenate([dz, dr], axis=1).dot(
+                    U[:, :2 * H].T)
+            if rmask is not None:
+                drmask = drmask + dhin * h_prev
+                dhin = dhin * rmask
+            dh = jax_keep(m_t, dh * z + dhin, dh) + dh_t
+            return (dh, drmask), (jnp.concatenate([dz, dr, dhh], axis=1), dhu)
+
+        no_rmask = None if rmask is None else jnp.zeros_like(rmask)
+        (dh0, drmask), (dxw, dhu) = lax.scan(
+            step, (dhs[-1], no_rmask),
+            (hs[:-1], i["gates"], i["saved"], dhs[:-1], i["mask"]),
+            reverse=True)
+        db_rec = None if dhu is None else dhu.sum(axis=(0, 1))
+        return {"dxw": dxw, "dh0": dh0, "dhu": dhu, "db_rec": db_rec,
+                "drmask": drmask}
 
     def pullback(self, inputs, outputs, output_gradients):
         return no_second_derivatives(self, inputs, "GRU")

@@ -105,7 +105,8 @@ from ..runtime import T
 
 from ._base import (Apply, FusedForwardOp, FusedLoopOp, as_tensors, c_dtype,
                     check_internal_gradients, disconnected, input_factors,
-                    input_gradients, no_second_derivatives, np_activation,
+                    input_gradients, jax_activation, jax_activation_grad,
+                    jax_keep, no_second_derivatives, np_activation,
                     np_activation_grad, np_check_shapes, np_keep,
                     output_gradient, recurrent_inputs, tensor,
                     weight_gradient)
@@ -178,6 +179,33 @@ class LSTMForward(FusedForwardOp):
             cs[t + 1] = np.where(keep, c_new, c)
         for storage, value in zip(outputs, (hs, cs, gates)):
             storage[0] = value
+
+    def jax_perform(self, i):
+        """``perform``'s loop as ``lax.scan`` over the steps (PyTensor's
+        JAX linker)."""
+        import jax.numpy as jnp
+        from jax import lax
+        W, U, rmask = i["W"], i["U"], i["rmask"]
+        H = U.shape[0]
+        ract = lambda v: jax_activation(self.recurrent_activation, v)
+        act = lambda v: jax_activation(self.activation, v)
+
+        def step(state, inputs):
+            (h, c), (x_t, m_t) = state, inputs
+            h_in = h if rmask is None else h * rmask
+            z = x_t.dot(W) + h_in.dot(U)
+            i, f = ract(z[:, :H]), ract(z[:, H:2 * H])
+            g, o = act(z[:, 2 * H:3 * H]), ract(z[:, 3 * H:])
+            c_new = f * c + i * g
+            h_new = o * act(c_new)
+            h_new, c_new = jax_keep(m_t, h_new, h), jax_keep(m_t, c_new, c)
+            return (h_new, c_new), (h_new, c_new,
+                                    jnp.concatenate([i, f, g, o], axis=1))
+
+        _, (hs, cs, gates) = lax.scan(step, (i["h0"], i["c0"]),
+                                      (i["x"], i["mask"]))
+        return {"hs": jnp.concatenate([i["h0"][None], hs]),
+                "cs": jnp.concatenate([i["c0"][None], cs]), "gates": gates}
 
     def pullback(self, inputs, outputs, output_gradients):
         i = self.named_inputs(inputs)
@@ -278,6 +306,43 @@ class LSTMBackward(FusedLoopOp):
         results = {"dxw": dxw, "dh0": dh, "dc0": dc, "drmask": drmask}
         for storage, name in zip(outputs, self.present_outputs):
             storage[0] = np.asarray(results[name], dtype=U.dtype)
+
+    def jax_perform(self, i):
+        """``perform``'s loop as a reverse ``lax.scan`` from the saved
+        gates (PyTensor's JAX linker)."""
+        import jax.numpy as jnp
+        from jax import lax
+        U, rmask, hs, cs, dhs, dcs = (i[n] for n in ("U", "rmask", "hs",
+                                                       "cs", "dhs", "dcs"))
+        H = U.shape[0]
+        act = lambda v: jax_activation(self.activation, v)
+        d_act = lambda y: jax_activation_grad(self.activation, y)
+        d_ract = lambda y: jax_activation_grad(self.recurrent_activation, y)
+
+        def step(carry, inputs):
+            dh, dc, drmask = carry
+            h_prev, c_prev, c, gates, dh_t, dc_t, m_t = inputs
+            i, f = gates[:, :H], gates[:, H:2 * H]
+            g, o = gates[:, 2 * H:3 * H], gates[:, 3 * H:]
+            tc = act(c)
+            dc_full = dc + dh * o * d_act(tc)
+            dxw_t = jax_keep(m_t, jnp.concatenate(
+                [dc_full * g * d_ract(i), dc_full * c_prev * d_ract(f),
+                 dc_full * i * d_act(g), dh * tc * d_ract(o)], axis=1), 0)
+            dh_in = dxw_t.dot(U.T)                  # gradient of h_{t-1} * r
+            if rmask is not None:
+                drmask = drmask + dh_in * h_prev
+                dh_in = dh_in * rmask
+            dh = jax_keep(m_t, dh_in, dh) + dh_t
+            dc = jax_keep(m_t, dc_full * f, dc) + dc_t
+            return (dh, dc, drmask), dxw_t
+
+        no_rmask = None if rmask is None else jnp.zeros_like(rmask)
+        (dh0, dc0, drmask), dxw = lax.scan(
+            step, (dhs[-1], dcs[-1], no_rmask),
+            (hs[:-1], cs[:-1], cs[1:], i["gates"], dhs[:-1], dcs[:-1],
+             i["mask"]), reverse=True)
+        return {"dxw": dxw, "dh0": dh0, "dc0": dc0, "drmask": drmask}
 
     def pullback(self, inputs, outputs, output_gradients):
         return no_second_derivatives(self, inputs, "LSTM")

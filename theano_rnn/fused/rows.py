@@ -168,6 +168,16 @@ class RowGather(_RowOp):
         np_check_ids("RowGather", self.bound, ids, table.shape[0])
         output_storage[0][0] = table[ids]
 
+    def jax_function(self, node):
+        """``table[ids]`` in JAX.  A jitted function cannot raise, so an id
+        out of range gives a row of NaN (JAX would clamp it silently)."""
+        import jax.numpy as jnp
+
+        def gather(table, ids):
+            return jnp.take(table, ids, axis=0, mode="fill",
+                            fill_value=jnp.nan)
+        return gather
+
 
 class RowScatterAdd(_RowOp):
     """The gradient of :class:`RowGather` with respect to the table: inputs
@@ -208,6 +218,16 @@ class RowScatterAdd(_RowOp):
         dtable = np.zeros(table.shape, dtype=dy.dtype)
         np.add.at(dtable, ids.ravel(), dy.reshape(-1, table.shape[1]))
         output_storage[0][0] = dtable
+
+    def jax_function(self, node):
+        """``zeros(table.shape).at[ids].add(dy)`` in JAX (duplicates
+        accumulate; an id out of range adds nothing)."""
+        import jax.numpy as jnp
+
+        def scatter_add(table, ids, dy):
+            return jnp.zeros(table.shape, dy.dtype).at[ids].add(
+                dy, mode="drop")
+        return scatter_add
 
 
 def gather_rows(table, ids, bound="len(table)"):

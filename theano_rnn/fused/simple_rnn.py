@@ -64,7 +64,8 @@ import numpy as np
 from ..runtime import T
 
 from ._base import (Apply, FusedForwardOp, FusedLoopOp, disconnected,
-                    input_factors, input_gradients, no_second_derivatives,
+                    input_factors, input_gradients, jax_activation,
+                    jax_activation_grad, jax_keep, no_second_derivatives,
                     np_activation, np_activation_grad, np_check_shapes,
                     np_keep, output_gradient, recurrent_inputs, tensor,
                     weight_gradient)
@@ -109,6 +110,23 @@ class SimpleRNNForward(FusedForwardOp):
             y = np_activation(self.activation, x[t].dot(W) + hin.dot(U))
             hs[t + 1] = np.where(np_keep(mask, t, batch), y, hs[t])
         outputs[0][0] = hs
+
+    def jax_perform(self, i):
+        """``perform``'s loop as ``lax.scan`` over the steps (PyTensor's
+        JAX linker)."""
+        import jax.numpy as jnp
+        from jax import lax
+        W, U, rmask = i["W"], i["U"], i["rmask"]
+
+        def step(h, inputs):
+            x_t, m_t = inputs
+            hin = h if rmask is None else h * rmask
+            y = jax_activation(self.activation, x_t.dot(W) + hin.dot(U))
+            h_new = jax_keep(m_t, y, h)
+            return h_new, h_new
+
+        _, hs = lax.scan(step, i["h0"], (i["x"], i["mask"]))
+        return {"hs": jnp.concatenate([i["h0"][None], hs])}
 
     def pullback(self, inputs, outputs, output_gradients):
         i = self.named_inputs(inputs)
@@ -182,6 +200,30 @@ class SimpleRNNBackward(FusedLoopOp):
         results = [dxw, dh] + ([drmask] if rmask is not None else [])
         for storage, value in zip(outputs, results):
             storage[0] = value
+
+    def jax_perform(self, i):
+        """``perform``'s loop as a reverse ``lax.scan`` (PyTensor's JAX
+        linker)."""
+        import jax.numpy as jnp
+        from jax import lax
+        U, rmask, hs, dhs = i["U"], i["rmask"], i["hs"], i["dhs"]
+
+        def step(carry, inputs):
+            dh, drmask = carry
+            h_prev, h, dh_t, m_t = inputs
+            dxw_t = jax_keep(m_t, dh * jax_activation_grad(self.activation,
+                                                           h), 0)
+            dhin = dxw_t.dot(U.T)
+            if rmask is not None:
+                drmask = drmask + dhin * h_prev
+                dhin = dhin * rmask
+            return (jax_keep(m_t, dhin, dh) + dh_t, drmask), dxw_t
+
+        no_rmask = None if rmask is None else jnp.zeros_like(rmask)
+        (dh0, drmask), dxw = lax.scan(
+            step, (dhs[-1], no_rmask),
+            (hs[:-1], hs[1:], dhs[:-1], i["mask"]), reverse=True)
+        return {"dxw": dxw, "dh0": dh0, "drmask": drmask}
 
     def pullback(self, inputs, outputs, output_gradients):
         return no_second_derivatives(self, inputs, "SimpleRNN")

@@ -165,7 +165,7 @@ class Pair(object):
                     outputs.shape) * step)).sum() + sum(
                         (s ** 2 * (k + 1)).sum() for k, s in enumerate(last))
             results.append([outputs] + list(last) + T.grad(cost, wrt))
-        self.fused_outputs = results[0]
+        self.fused_outputs, self.scan_outputs = results
         self.fused = c_function(self.inputs, results[0])
         self.scan = theano.function(self.inputs, results[1],
                                     mode=REFERENCE_MODE)

@@ -35,8 +35,8 @@ import builtins
 import contextlib
 
 import numpy as np
-from .runtime import (theano, T, addbroadcast, batched_dot, nnet,
-                      unbroadcast)
+from .runtime import (theano, T, addbroadcast, batched_dot, compile_function,
+                      nnet, unbroadcast)
 
 from . import random as _random
 from .fused.rows import gather_rows as _gather_rows
@@ -721,7 +721,7 @@ class Function(object):
         self.inputs = list(inputs)
         self.outputs_is_list = isinstance(outputs, (list, tuple))
         outputs = list(outputs) if self.outputs_is_list else [outputs]
-        self.function = theano.function(
+        self.function = compile_function(
             self.inputs, outputs, updates=list(updates or ()),
             allow_input_downcast=True, on_unused_input="ignore", name=name,
             **kwargs)

@@ -64,7 +64,7 @@ dropout masks from each layer's random stream, and the shuffling in
 import warnings
 
 import numpy as np
-from ..runtime import theano, T, function_mode
+from ..runtime import theano, T, compile_function, function_mode
 
 from .. import callbacks as callbacks_module
 from .. import legacy
@@ -79,13 +79,13 @@ from .network import Network
 _EPSILON = 1e-7
 
 
-def _function(name, inputs, outputs, updates):
+def _function(name, inputs, outputs, updates, mode=None):
     """A model's ``theano.function``: C code on both backends
-    (:func:`~theano_rnn.runtime.function_mode`), arrays downcast to the
-    inputs' dtypes (float64 data into a float32 model)."""
-    return theano.function(inputs, outputs, updates=updates,
-                           allow_input_downcast=True, mode=function_mode(),
-                           name=name)
+    (:func:`~theano_rnn.runtime.function_mode`) unless ``compile(...,
+    mode=...)`` chose a mode, arrays downcast to the inputs' dtypes
+    (float64 data into a float32 model)."""
+    return compile_function(inputs, outputs, updates=updates, mode=mode,
+                            allow_input_downcast=True, name=name)
 
 
 class Model(Network):
@@ -159,6 +159,7 @@ class Model(Network):
         self._metric_functions = []
         self._sparse_targets = []
         self._compile_config = None
+        self._mode = None
         self._rng_states = []
         self._targets = []
         self._train_graph = None
@@ -166,7 +167,8 @@ class Model(Network):
     # -- compilation ---------------------------------------------------------
     def compile(self, optimizer=None, loss=None, metrics=None,
                 loss_weights=None, sample_weight_mode=None,
-                weighted_metrics=None, target_tensors=None, **kwargs):
+                weighted_metrics=None, target_tensors=None, mode=None,
+                **kwargs):
         """Configure training and compile the train, test and predict
         functions (see the module docstring), Keras's signature.
 
@@ -188,6 +190,14 @@ class Model(Network):
         sample_weight_mode : None, 'temporal', list or dict
             ``'temporal'``: sample weights per time step (sequence
             outputs).
+        mode : str or Mode, optional
+            The mode the model's functions are compiled in, as Keras on
+            Theano passed ``compile``'s extra arguments to
+            ``theano.function``: ``None`` for C code
+            (:func:`~theano_rnn.runtime.function_mode`); ``'JAX'`` on
+            PyTensor with jax installed compiles with JAX, once per batch
+            and sequence shape
+            (:class:`~theano_rnn.runtime.pytensor_setup.StaticShapeFunction`).
 
         A known loss name given first and an optimizer second (theano_rnn's
         former order, ``compile('mse', 'adam')``) is accepted with a
@@ -210,6 +220,7 @@ class Model(Network):
             raise ValueError("compile: weighted_metrics is not supported by "
                              "theano_rnn (metrics are unweighted)")
         optimizer, loss = _keras_order(optimizer, loss)
+        function_mode(mode)                 # a bad mode fails here, not later
         self.build()
         if loss is None and isinstance(optimizer, str) and \
                 optimizer in losses.LOSSES:
@@ -237,11 +248,11 @@ class Model(Network):
                                    default=None)
         modes = self._per_output(sample_weight_mode, "sample_weight_mode",
                                  default=None)
-        for name, mode, output in zip(names, modes, self.outputs):
-            if mode not in (None, "temporal"):
+        for name, weight_mode, output in zip(names, modes, self.outputs):
+            if weight_mode not in (None, "temporal"):
                 raise ValueError("sample_weight_mode: expected None or "
-                                 "'temporal', got %r" % (mode,))
-            if mode == "temporal" and output.ndim < 3:
+                                 "'temporal', got %r" % (weight_mode,))
+            if weight_mode == "temporal" and output.ndim < 3:
                 raise ValueError(
                     "sample_weight_mode='temporal' needs a sequence output "
                     "(batch, steps, ...); output %r has shape %s"
@@ -297,6 +308,7 @@ class Model(Network):
         self._functions.pop("test_function", None)
         self._weighted_functions = None
         self._is_compiled = True
+        self._mode = mode
         self.optimizer = optimizer
         self.metrics_names = metrics_names
         self._compile_config = {
@@ -417,12 +429,12 @@ class Model(Network):
             train = _function(
                 "weighted_train_function", inputs, outputs,
                 self._constrained(updates) +
-                self._state_updates(training=True))
+                self._state_updates(training=True), mode=self._mode)
             predictions, masks, state_updates = self.run_graph(self.inputs)
             test = _function(
                 "weighted_test_function", inputs,
                 self._loss_outputs(predictions, masks, weights)[0],
-                state_updates)
+                state_updates, mode=self._mode)
             self._weighted_functions = (train, test)
         return self._weighted_functions
 
@@ -450,8 +462,8 @@ class Model(Network):
         ``_make_train_function``): a model that only predicts, or is only
         trained, never pays for the compilation of the others."""
         if name not in self._functions and name in self._function_graphs:
-            self._functions[name] = _function(name,
-                                              *self._function_graphs[name])
+            self._functions[name] = _function(
+                name, *self._function_graphs[name], mode=self._mode)
             del self._function_graphs[name]
         return self._functions.get(name)
 

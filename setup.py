@@ -1,6 +1,7 @@
 """Install theano_rnn: ``pip install .`` (add ``[test]`` for the test suite,
 ``[plot]`` for training-curve PNGs, ``[h5]`` for Keras HDF5 model files,
-``[torch]`` for the PyTorch comparison in ``scripts/benchmark.py``).
+``[torch]`` for the PyTorch comparison in ``scripts/benchmark.py``, ``[jax]``
+for PyTensor's JAX backend, Python 3.12+).
 
 The backend follows the Python version (``python -m theano_rnn`` says which
 one an environment got):
@@ -80,6 +81,9 @@ setup(
         # 3.0.x, the line for 3.11, needs NumPy 2, so only in an environment
         # without theano-pymc (see the module docstring).
         "pytensor": on(THEANO, "pytensor==3.0.7", "numpy>=2.0"),
+        # PyTensor's JAX backend (compile(..., mode="JAX")); JAX needs
+        # NumPy 2, so PyTensor's side only.  0.12.0.1 is the release tested.
+        "jax": on(PYTENSOR, "jax>=0.12"),
     },
     classifiers=[
         "Programming Language :: Python :: 3",

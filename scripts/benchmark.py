@@ -60,7 +60,8 @@ default ``benchmark.json``) holding:
     ``batch_size``, ``batches``, ``warmup``, ``threads``, ``seed``,
     ``optimizer``, ``loss``, ``quick``, ``skip_cold``, ``dropout_option``,
     ``implementation`` (``--implementation``: the layers' ``'auto'``, which
-    takes the fused C loops, or ``'scan'``).
+    takes the fused C loops, or ``'scan'``), ``mode`` (``--mode``: ``null``
+    for the C backend, or ``"JAX"``).
 ``machine``
     ``cpu_count``, ``platform``, ``python``, ``numpy``, ``backend``
     (``"theano"`` or ``"pytensor"``), ``backend_version``, ``backend_label``
@@ -186,6 +187,11 @@ def parse_args(argv=None):
                              "(the default of the layers: the fused C loop), "
                              "'scan' (the step function under theano.scan, "
                              "to measure the reference path)")
+    parser.add_argument("--mode", choices=("JAX",), default=None,
+                        help="compile the model with compile(..., mode=MODE): "
+                             "'JAX' is PyTensor's JAX backend (needs jax; it "
+                             "compiles at a function's first call, which the "
+                             "compile times then include); default: C")
     parser.add_argument("--threads", type=int_at_least(1),
                         default=default_threads(),
                         help="threads for OpenBLAS and for PyTorch")
@@ -238,7 +244,7 @@ def settings(args):
                 optimizer="adam", loss="binary_crossentropy",
                 quick=args.quick, skip_cold=args.skip_cold,
                 dropout_option=args.dropout,
-                implementation=args.implementation)
+                implementation=args.implementation, mode=args.mode)
 
 
 def dropout_rates(cell, with_dropout):
@@ -336,18 +342,27 @@ def recording_compiles():
         theano.function = original
 
 
-def compile_theano_model(model):
+def compile_theano_model(model, config):
     """``model.compile`` as in the source, and the compilation of its
     train, test and predict functions (done at their first use otherwise),
     timed: ``{"train_function_s", "compile_s"}`` (``train_function_s`` is
     ``None`` if the model did not compile its training function with
-    ``theano.function``)."""
+    ``theano.function``).  Under ``--mode JAX`` the functions compile at
+    their first call (per batch shape): each is called once on a batch of
+    zeros, and ``compile_s`` includes that."""
     start = time.perf_counter()
     with recording_compiles() as records:
-        model.compile(loss="binary_crossentropy", optimizer="adam")
+        model.compile(loss="binary_crossentropy", optimizer="adam",
+                      mode=config.get("mode"))
         for function in (model.train_function, model.test_function,
                          model.predict_function):
             assert function is not None
+        if config.get("mode"):
+            x = np.zeros((config["batch_size"], config["maxlen"]), "int32")
+            y = np.zeros((config["batch_size"], 1), "float32")
+            model.train_function(x, y)
+            model.test_function(x, y)
+            model.predict_function(x)
     total = time.perf_counter() - start
     train = [seconds for function, seconds in records
              if function is model.train_function]
@@ -388,7 +403,7 @@ def theano_environment():
 def measure_theano(config):
     """Training and prediction throughput and peak memory of theano_rnn."""
     model = build_theano_model(config)
-    compile_theano_model(model)
+    compile_theano_model(model, config)
     result = measure_throughput(
         lambda x, y: model.train_function(x, y),
         lambda x, y: model.predict_function(x),
@@ -406,7 +421,7 @@ def measure_compile(config):
     # theano_rnn configures the backend, then imports it
     from theano_rnn import runtime  # noqa: F401
     import_s = time.perf_counter() - start
-    result = compile_theano_model(build_theano_model(config))
+    result = compile_theano_model(build_theano_model(config), config)
     result["import_s"] = import_s
     return result
 
@@ -700,14 +715,17 @@ def load_report(path):
 def run_label(report):
     """``"PyTensor 3.3.8"``, ``"theano-pymc 1.1.2, scan"``...: the backend of
     a run (files written before the backend was recorded were theano-pymc's)
-    and its implementation when not the layers' default."""
+    and its implementation and mode when not the defaults."""
     machine = report["machine"]
     label = machine.get("backend_label") or (
         "theano-pymc %s" % machine["theano"] if machine.get("theano")
         else os.path.basename(report["path"]))
-    implementation = report["settings"].get("implementation", "auto")
-    return label if implementation == "auto" else "%s, %s" % (
+    settings = report["settings"]
+    implementation = settings.get("implementation", "auto")
+    label = label if implementation == "auto" else "%s, %s" % (
         label, implementation)
+    return label if not settings.get("mode") else "%s, %s" % (
+        label, settings["mode"])
 
 
 def compare_table(reports):

@@ -9,13 +9,16 @@ import sys
 
 import pytest
 
+from theano_rnn import runtime
+
 SCRIPT = os.path.join(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))), "scripts", "benchmark.py")
 STATS = ("samples_per_s", "median_s", "p25_s", "p75_s", "min_s", "max_s",
          "calls")
 SETTINGS = ("cells", "vocabulary", "embedding", "units", "maxlen",
             "batch_size", "batches", "warmup", "threads", "seed", "optimizer",
-            "loss", "quick", "skip_cold", "dropout_option", "implementation")
+            "loss", "quick", "skip_cold", "dropout_option", "implementation",
+            "mode")
 MACHINE = ("cpu_count", "platform", "python", "numpy", "backend",
            "backend_version", "backend_label", "backend_description", "theano",
            "theano_rnn", "torch", "blas_ldflags", "floatX", "scan",
@@ -139,6 +142,9 @@ def test_options(benchmark, tmp_path):
         benchmark.parse_args(["--batches", "0"])
     with pytest.raises(SystemExit):
         benchmark.parse_args(["--implementation", "cudnn"])
+    assert settings["mode"] is None
+    with pytest.raises(SystemExit):
+        benchmark.parse_args(["--mode", "NUMBA"])
     with pytest.raises(SystemExit):
         benchmark.parse_args(["--json", str(tmp_path / "no" / "b.json")])
 
@@ -150,6 +156,25 @@ def test_implementation_reaches_the_recurrent_layer(benchmark, tmp_path):
                   recurrent_dropout=0.0)
     model = benchmark.build_theano_model(config)
     assert model.layers[1].implementation == "scan"
+
+
+@pytest.mark.skipif(runtime.BACKEND != "pytensor" or
+                    importlib.util.find_spec("jax") is None,
+                    reason="--mode JAX needs PyTensor and jax")
+def test_the_jax_mode_compiles_the_model_with_jax(benchmark, tmp_path):
+    args = benchmark.parse_args(["--quick", "--mode", "JAX",
+                                 "--json", str(tmp_path / "b.json")])
+    config = dict(benchmark.settings(args), cell="rnn", dropout=0.0,
+                  recurrent_dropout=0.0, batch_size=4)
+    model = benchmark.build_theano_model(config)
+    result = benchmark.compile_theano_model(model, config)
+    assert result["compile_s"] > 0
+    # compiled at the first call, for the benchmark's batch shape
+    assert list(model.train_function.functions) == [
+        ((4, config["maxlen"]), (4, 1))]
+    assert "JAX" in benchmark.run_label(
+        {"machine": {"backend_label": "PyTensor 3.3.8"},
+         "settings": {"implementation": "auto", "mode": "JAX"}})
 
 
 def test_statistics_use_the_median(benchmark):

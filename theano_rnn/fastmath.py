@@ -11,6 +11,8 @@ TensorFlow, use for ``float32``): Theano fuses it into the surrounding
 ``Composite`` loops like any other scalar op, and GCC vectorises those loops.
 It is accurate to 4e-7 absolute (``float32`` itself resolves 6e-8 near 1).
 For ``float64`` it calls the exact ``tanh``, so float64 graphs are unchanged.
+PyTensor's Numba and JAX linkers compute the same approximation
+(:func:`_numba_tanh`, :func:`jax_tanh`).
 
 :func:`fast_sigmoid` is ``0.5 + 0.5 * fast_tanh(x / 2)``, the logistic
 function written through ``tanh``.

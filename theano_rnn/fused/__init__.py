@@ -57,6 +57,13 @@ One convention for the three cells
   in one stated order; the cache version of an op is derived from the text
   of every file it uses, so an edit cannot reuse a stale compiled module.
 
+* **JAX**: every op also has a JAX implementation beside its NumPy
+  ``perform`` (``jax_perform``: the forward loop as ``jax.lax.scan``, the
+  backward one as a reverse ``lax.scan`` from the saved arrays, written like
+  ``perform``), which PyTensor's JAX linker runs under ``compile(...,
+  mode="JAX")`` (:func:`theano_rnn.runtime.register_jax`; jax is imported
+  only then).  ``tests/test_jax.py`` compares them with the C code.
+
 :func:`unsupported_reason` says why a cell cannot take the fused path
 (``None`` when it can); :func:`fused_rnn` runs it.
 

@@ -17,6 +17,10 @@ or a ``.pytensorrc`` always win.
    (``OPENBLAS_THREAD_TIMEOUT``, as on Theano; a value the user set is
    kept).
 
+PyTensor's **JAX** mode is there when asked for (``compile(...,
+mode="JAX")``): :func:`compile_function` gives a :class:`StaticShapeFunction`,
+and :func:`register_jax` the JAX implementations of theano_rnn's ops.
+
 This module also holds what PyTensor spells differently from Theano, under
 the names :mod:`theano_rnn.runtime` exports.
 """

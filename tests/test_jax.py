@@ -94,16 +94,22 @@ def test_the_scan_path_under_jax_computes_what_the_c_scan_does(case, rng):
 
 
 @needs_jax
-def test_a_jax_function_compiles_once_per_input_shapes(rng):
-    pair = compiled(LSTMCell, {}, dtype="float32", input_dim=3, units=5)
-    function = jax_function(pair.inputs, pair.fused_outputs)
-    shapes = [(6, 4), (6, 1), (9, 4), (6, 4), (9, 4)]
+@pytest.mark.parametrize("path", ["fused", "scan"])
+def test_a_jax_function_compiles_once_per_input_shapes(rng, path):
+    """Sizes of one included: a batch of one and a single step (a static
+    size of 1 broadcasts, which a scan's state must not)."""
+    pair = compiled(GRUCell, {}, dtype="float32", input_dim=3, units=5,
+                    use_mask=True)
+    outputs, reference = {"fused": (pair.fused_outputs, pair.fused),
+                          "scan": (pair.scan_outputs, pair.scan)}[path]
+    function = jax_function(pair.inputs, outputs)
+    shapes = [(6, 4), (6, 1), (1, 4), (1, 1), (6, 4), (1, 1)]
     for steps, batch in shapes:
         values = pair.random_inputs(rng, steps=steps, batch=batch)
-        assert_all_close(function(*values), pair.fused(*values), pair.names,
+        assert_all_close(function(*values), reference(*values), pair.names,
                          rtol=2e-5, atol=2e-6)
     assert sorted(function.functions) == sorted(
-        {((s, b, 3), (b, 5), (b, 5)) for s, b in shapes})
+        {((s, b, 3), (b, 5), (s, b)) for s, b in shapes})
 
 
 @needs_jax
@@ -184,6 +190,33 @@ def test_a_model_trains_under_jax_as_under_c(cell, implementation):
     for c_weight, j_weight in zip(c_weights, j_weights):
         np.testing.assert_allclose(j_weight, c_weight, rtol=1e-4, atol=1e-6)
     np.testing.assert_allclose(j_pred, c_pred, rtol=1e-5, atol=1e-6)
+
+
+@needs_jax
+@pytest.mark.parametrize("implementation", ["fused", "scan"])
+def test_the_sine_model_trains_under_jax_as_under_c(implementation):
+    """One feature per step, as the sine task has (a weight with a size of
+    one), and a prediction for a single sample."""
+    from theano_rnn.layers import GRU, Dense
+    from theano_rnn.models import Sequential
+    wave = np.sin(np.linspace(0, 20, 110, dtype="float32"))[:, None]
+    x = np.stack([wave[i:i + 10] for i in range(100)])
+    y = wave[10:110]
+    results = []
+    for mode in (None, "JAX"):
+        np.random.seed(5)
+        model = Sequential([GRU(6, input_shape=(10, 1),
+                                implementation=implementation), Dense(1)])
+        model.compile("adam", "mse", mode=mode)
+        history = model.fit(x, y, batch_size=32, epochs=2, shuffle=False,
+                            verbose=0)
+        results.append((history.history["loss"], model.predict(x[:1]),
+                        model.get_weights()))
+    (c_loss, c_pred, c_weights), (j_loss, j_pred, j_weights) = results
+    np.testing.assert_allclose(j_loss, c_loss, rtol=1e-5)
+    np.testing.assert_allclose(j_pred, c_pred, rtol=1e-5, atol=1e-6)
+    for c_weight, j_weight in zip(c_weights, j_weights):
+        np.testing.assert_allclose(j_weight, c_weight, rtol=1e-4, atol=1e-6)
 
 
 @needs_jax

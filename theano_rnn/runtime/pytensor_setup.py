@@ -172,10 +172,9 @@ class StaticShapeFunction:
     ``[W; b]``) their sizes.  PyTensor computes those from shapes, which are
     known when the graph is compiled only where its types say so.  So at
     each new combination of input shapes the graph is compiled again with
-    every input's shape and every shared variable's shape specified
-    (``specify_shape``), and PyTensor's rewrites make all shapes constants.
-    A shared variable's size of 1 stays unspecified: its update must keep
-    its type, which says whether a dimension broadcasts.
+    every input's and every shared variable's shape given to it
+    (:func:`known_shape`), and PyTensor's rewrites make all shapes
+    constants.
 
     Under JAX a compiled function draws its random numbers from its own
     copy of each random stream, taken when it is compiled (PyTensor's JAX
@@ -219,7 +218,6 @@ class StaticShapeFunction:
     def _compile(self, shapes):
         import warnings
         import pytensor
-        import pytensor.tensor as pt
         from pytensor.compile.sharedvalue import SharedVariable
         from pytensor.tensor.type import TensorType
         if len(shapes) != len(self.inputs):
@@ -227,16 +225,14 @@ class StaticShapeFunction:
                             % (len(self.inputs), len(shapes)))
         new_values = [value for _, value in self.updates]
         graph = self.outputs + new_values
-        static = {v: pt.specify_shape(v, shape)
-                  for v, shape in zip(self.inputs, shapes)
-                  if isinstance(v.type, TensorType) and v.ndim == len(shape)}
-        for v in graph_inputs(graph):
-            if isinstance(v, SharedVariable) and isinstance(v.type,
-                                                            TensorType):
-                shape = v.get_value(borrow=True).shape
-                static[v] = pt.specify_shape(
-                    v, tuple(None if n == 1 else n for n in shape))
-        graph = clone_replace(graph, static)
+        given = dict(zip(self.inputs, shapes))
+        given.update((v, v.get_value(borrow=True).shape)
+                     for v in graph_inputs(graph)
+                     if isinstance(v, SharedVariable) and
+                     isinstance(v.type, TensorType))
+        graph = clone_replace(graph, {
+            v: known_shape(v, shape) for v, shape in given.items()
+            if isinstance(v.type, TensorType) and v.ndim == len(shape)})
         outputs = graph[:len(self.outputs)]
         updates = [(variable, value) for (variable, _), value in
                    zip(self.updates, graph[len(self.outputs):])]
@@ -250,6 +246,54 @@ class StaticShapeFunction:
         return function
 
 
+def known_shape(x, shape):
+    """``x``, whose shape PyTensor's shape inference takes to be ``shape``
+    (a :class:`KnownShape` node)."""
+    return known_shape_op()(tuple(int(n) for n in shape))(x)
+
+
+@functools.lru_cache(maxsize=None)
+def known_shape_op():
+    """The class :class:`KnownShape`, made at its first use (this module is
+    imported before PyTensor, which it configures)."""
+    from pytensor.graph.basic import Apply
+    from pytensor.graph.op import Op
+    import pytensor.tensor as pt
+
+    class KnownShape(Op):
+        """The identity, with a shape known when the graph is compiled.
+
+        Its ``infer_shape`` gives the constant ``shape``, so every shape
+        computed from ``x`` folds to a constant -- what JAX needs -- while
+        ``x``'s type stays as it is.  (``specify_shape`` would make a size
+        of 1 part of the type, broadcastable, which a weight's update or a
+        scan's state must not become.)  Only :class:`StaticShapeFunction`
+        puts it in a graph, with the shapes of the values it is called with.
+        """
+
+        __props__ = ("shape",)
+        view_map = {0: [0]}
+
+        def __init__(self, shape):
+            self.shape = shape
+
+        def make_node(self, x):
+            x = pt.as_tensor_variable(x)
+            if x.ndim != len(self.shape):
+                raise TypeError("KnownShape: %s for a %d-d tensor"
+                                % (self.shape, x.ndim))
+            return Apply(self, [x], [x.type()])
+
+        def perform(self, node, inputs, outputs):
+            outputs[0][0] = inputs[0]
+
+        def infer_shape(self, fgraph, node, shapes):
+            return [tuple(pt.constant(n, dtype="int64") for n in self.shape)]
+
+    register_jax(KnownShape, lambda op, node: lambda x: x)
+    return KnownShape
+
+
 #: The name of the rewrite giving scans' inner graphs the static shapes of
 #: their outer inputs (:func:`_scan_with_static_inner_shapes`), which
 #: :class:`StaticShapeFunction` includes.
@@ -258,8 +302,10 @@ STATIC_SCAN_SHAPES = "theano_rnn_static_scan_shapes"
 
 def _register_static_scan_shapes():
     """Register :func:`_scan_with_static_inner_shapes` in ``optdb`` (once),
-    after ``specialize`` (2): the outer shapes are constants by then, and
-    the scans' inner graphs are rewritten for the backend later (100)."""
+    after ``canonicalize`` (1), which makes the outer shapes constants, and
+    before scan's own rewrites (1.6), which rebuild loops and fail where an
+    outer input has become broadcastable (a batch of one) and the inner one
+    has not; the inner graphs are rewritten for the backend later (100)."""
     from pytensor.compile import optdb
     from pytensor.graph.rewriting.basic import (WalkingGraphRewriter,
                                                 node_rewriter)
@@ -269,7 +315,7 @@ def _register_static_scan_shapes():
     rewrite = node_rewriter([Scan])(_scan_with_static_inner_shapes)
     # No tag: only a mode that includes it by name runs it.
     optdb.register(STATIC_SCAN_SHAPES, WalkingGraphRewriter(rewrite),
-                   position=2.5)
+                   position=1.55)
 
 
 def _known_shape(fgraph, variable):
@@ -292,27 +338,26 @@ def _known_shape(fgraph, variable):
     return tuple(sizes)
 
 
-def _specified(fgraph, variable):
-    """Whether ``variable`` is used only through ``specify_shape`` (this
+def _given(fgraph, variable):
+    """Whether ``variable`` is used only through :class:`KnownShape` (this
     rewrite's own, on a loop it has rewritten already)."""
-    from pytensor.tensor.shape import SpecifyShape
     clients = fgraph.clients[variable]
     return bool(clients) and all(isinstance(getattr(client, "op", None),
-                                            SpecifyShape)
+                                            known_shape_op())
                                  for client, _ in clients)
 
 
 def _scan_with_static_inner_shapes(fgraph, node):
-    """A ``Scan`` node whose inner graph knows the static shapes its outer
-    inputs have (``specify_shape`` on the inner inputs), or ``False``.
+    """A ``Scan`` node whose inner graph knows the shapes its outer inputs
+    have, or ``False``: inner inputs typed with the outer inputs' static
+    shapes, and the sizes that cannot be in a type given by
+    :func:`known_shape`.
 
     Scan types its inner inputs when the loop is built, before
-    :class:`StaticShapeFunction` specifies the outer shapes; inside, the
+    :class:`StaticShapeFunction` gives the outer shapes; inside, the
     shapes stay symbolic, and JAX cannot trace the arithmetic on them that
     the step's slices and gradients do (``units = h.shape[1]``, ``[:,
-    2 * units:]``).  A size of 1 stays unspecified: a step's new state must
-    keep the type of the old one."""
-    import pytensor.tensor as pt
+    2 * units:]``)."""
     from pytensor.scan.op import Scan
     from pytensor.tensor.type import TensorType
     op = node.op
@@ -322,9 +367,9 @@ def _scan_with_static_inner_shapes(fgraph, node):
     thawed = (op.fgraph.unfreeze() if hasattr(op.fgraph, "unfreeze")
               else op.fgraph.clone())
     inner, outer = list(thawed.inputs), node.inputs
-    shape = functools.partial(_known_shape, fgraph)
-    pairs = list(zip(op.inner_seqs(inner), (
-        shape(o)[1:] for o in op.outer_seqs(outer))))
+    # (inner input, the outer input it comes from, its leading axes to drop)
+    sources = [(i, o, 1) for i, o in zip(op.inner_seqs(inner),
+                                         op.outer_seqs(outer))]
     for groups, buffers in ((op.inner_mitmot_grouped(inner),
                              op.outer_mitmot(outer)),
                             (op.inner_mitsot_grouped(inner),
@@ -332,24 +377,41 @@ def _scan_with_static_inner_shapes(fgraph, node):
                             ([[i] for i in op.inner_sitsot(inner)],
                              op.outer_sitsot(outer))):
         for group, buffer in zip(groups, buffers):
-            pairs += [(i, shape(buffer)[1:]) for i in group]
+            sources += [(i, buffer, 1) for i in group]
     for inners, outers in ((op.inner_untraced_sit_sot(inner),
                             op.outer_untraced_sit_sot(outer)),
                            (op.inner_non_seqs(inner),
                             op.outer_non_seqs(outer))):
-        pairs += [(i, shape(o)) for i, o in zip(inners, outers)]
-    static = {}
-    for variable, shape in pairs:
-        if not isinstance(variable.type, TensorType) or \
-                len(shape) != variable.ndim or _specified(thawed, variable):
+        sources += [(i, o, 0) for i, o in zip(inners, outers)]
+    retyped, given = {}, {}
+    for variable, source, drop in sources:
+        if not (isinstance(variable.type, TensorType) and
+                isinstance(source.type, TensorType)) or \
+                _given(thawed, variable):
             continue
-        known = tuple(k if k is not None else (None if n == 1 else n)
-                      for k, n in zip(variable.type.shape, shape))
-        if known != variable.type.shape:
-            static[variable] = pt.specify_shape(variable, known)
-    if not static:
+        known = _known_shape(fgraph, source)[drop:]
+        if len(known) != variable.ndim:
+            continue
+        # The type: the outer type's static sizes, the inner one's, and the
+        # other known sizes but 1 (a static 1 broadcasts; the outer type
+        # decides that).
+        shape = tuple(
+            outer if outer is not None else
+            own if own is not None else (None if size == 1 else size)
+            for outer, own, size in zip(source.type.shape[drop:],
+                                        variable.type.shape, known))
+        new = variable
+        if shape != variable.type.shape:
+            new = retyped[variable] = variable.type.clone(shape=shape)(
+                name=variable.name)
+        if None in shape and None not in known:
+            given[variable] = known_shape(new, known)
+        elif new is not variable:
+            given[variable] = new
+    if not given:
         return False
-    loop = Scan(inner, clone_replace(list(thawed.outputs), static), op.info,
+    inner = [retyped.get(v, v) for v in inner]
+    loop = Scan(inner, clone_replace(list(thawed.outputs), given), op.info,
                 mode=op.mode, profile=op.profile,
                 truncate_gradient=op.truncate_gradient,
                 allow_gc=op.allow_gc, name=op.name)

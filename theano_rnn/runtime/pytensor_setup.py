@@ -267,8 +267,10 @@ def known_shape_op():
         computed from ``x`` folds to a constant -- what JAX needs -- while
         ``x``'s type stays as it is.  (``specify_shape`` would make a size
         of 1 part of the type, broadcastable, which a weight's update or a
-        scan's state must not become.)  Only :class:`StaticShapeFunction`
-        puts it in a graph, with the shapes of the values it is called with.
+        scan's state must not become.)  :class:`StaticShapeFunction` puts
+        it on a function's inputs and weights, with the shapes of the values
+        it is called with, and :func:`_scan_with_static_inner_shapes` on a
+        loop's inner inputs.
         """
 
         __props__ = ("shape",)

@@ -289,7 +289,7 @@ def known_shape_op():
         def perform(self, node, inputs, outputs):
             outputs[0][0] = inputs[0]
 
-        def infer_shape(self, fgraph, node, shapes):
+        def infer_shape(self, node, shapes):     # PyTensor >= 3.1's hook
             return [tuple(pt.constant(n, dtype="int64") for n in self.shape)]
 
     register_jax(KnownShape, lambda op, node: lambda x: x)

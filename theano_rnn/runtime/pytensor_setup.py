@@ -156,7 +156,7 @@ def compile_function(inputs, outputs, updates=(), mode=None, **kwargs):
     :func:`function_mode` ``(mode)``; under a JAX mode a
     :class:`StaticShapeFunction`, which compiles once per input shapes."""
     mode = function_mode(mode)
-    if mode is not None and is_jax_mode(mode):
+    if is_jax_mode(mode):
         return StaticShapeFunction(inputs, outputs, updates, mode, **kwargs)
     import pytensor
     return pytensor.function(inputs, outputs, updates=updates, mode=mode,
@@ -320,7 +320,7 @@ def _register_static_scan_shapes():
                    position=1.55)
 
 
-def _known_shape(fgraph, variable):
+def _compile_time_shape(fgraph, variable):
     """The sizes of ``variable`` known when the graph is compiled (``None``
     where not): from its type, else from the graph's shape feature."""
     from pytensor.tensor.basic import get_scalar_constant_value
@@ -362,9 +362,7 @@ def _scan_with_static_inner_shapes(fgraph, node):
     2 * units:]``)."""
     from pytensor.scan.op import Scan
     from pytensor.tensor.type import TensorType
-    op = node.op
-    if not isinstance(op, Scan):
-        return False
+    op = node.op                    # a Scan: the rewrite tracks only those
     # PyTensor 3.3 freezes the inner graph; thaw a copy to rewrite it.
     thawed = (op.fgraph.unfreeze() if hasattr(op.fgraph, "unfreeze")
               else op.fgraph.clone())
@@ -391,7 +389,7 @@ def _scan_with_static_inner_shapes(fgraph, node):
                 isinstance(source.type, TensorType)) or \
                 _given(thawed, variable):
             continue
-        known = _known_shape(fgraph, source)[drop:]
+        known = _compile_time_shape(fgraph, source)[drop:]
         if len(known) != variable.ndim:
             continue
         # The type: the outer type's static sizes, the inner one's, and the
